@@ -1,0 +1,10 @@
+from django.contrib import admin
+
+from foi_monitoring.models import PublicAuthority
+
+
+@admin.register(PublicAuthority)
+class PublicAuthorityAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "authority_type", "nation", "active")
+    list_filter = ("nation", "active", "authority_type")
+    search_fields = ("name", "short_name", "code")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FoiMonitoringConfig(AppConfig):
+    name = "foi_monitoring"
+    verbose_name = "FOI monitoring"

@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from listening.demo import demo_load
+
+
+class Command(BaseCommand):
+    help = "Create the demo teams, people, saved searches and watch list (safe to run again)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--interval", type=int, default=1, help="Minutes between harvests of each demo search.")
+
+    def handle(self, *args, interval, **options):
+        people = demo_load(interval_minutes=interval)
+        self.stdout.write(self.style.SUCCESS("Demo loaded. Sign in at http://127.0.0.1:8000/ as:"))
+        width = max(len(p.username) for p in people)
+        for person in people:
+            self.stdout.write(
+                f"  {person.username.ljust(width)}  password {person.password}  ({person.role}, {person.team})"
+            )

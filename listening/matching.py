@@ -1,0 +1,61 @@
+"""The compiled matcher over every enabled saved search, cached per process.
+
+The cache is keyed by a stamp of the enabled searches (how many, and the latest
+edit), so an edited, added, disabled or deleted search rebuilds the matcher on the
+next page a worker ingests.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from django.db.models import Count, Max
+
+from listening.models import SavedSearch, WatchListMember
+from listening.query import QuerySyntaxError, parse
+from listening.query.matcher import Matcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CompiledSearches:
+    matcher: Matcher
+    queries: dict  # saved search id -> Query
+    team_of: dict  # saved search id -> team id
+
+
+_cache: dict[str, tuple[tuple, CompiledSearches]] = {}
+_lock = threading.Lock()
+
+
+def _enabled(platform: str):
+    return SavedSearch.objects.filter(enabled=True, platform_states__platform=platform)
+
+
+def compiled_searches(platform: str) -> CompiledSearches:
+    stamp_row = _enabled(platform).aggregate(n=Count("id"), latest=Max("updated_at"))
+    stamp = (stamp_row["n"], stamp_row["latest"])
+    cached = _cache.get(platform)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    with _lock:
+        queries, team_of = {}, {}
+        for search_id, team_id, text in _enabled(platform).values_list("id", "team_id", "query").order_by("id"):
+            try:
+                queries[search_id] = parse(text)
+            except QuerySyntaxError as error:
+                log.error("Saved search %s has an invalid query and is skipped: %s", search_id, error.message)
+                continue
+            team_of[search_id] = team_id
+        compiled = CompiledSearches(matcher=Matcher(queries.items()), queries=queries, team_of=team_of)
+        _cache[platform] = (stamp, compiled)
+        return compiled
+
+
+def watch_lists_for(platform: str) -> dict[str, set[str]]:
+    """Watch-list name -> handles on `platform`, for `list:` in queries."""
+    lists: dict[str, set[str]] = {}
+    for name, handle in WatchListMember.objects.filter(platform=platform).values_list("watch_list__name", "handle"):
+        lists.setdefault(name, set()).add(handle)
+    return lists

@@ -1,0 +1,129 @@
+"""Harvesting: claiming due (saved search, platform) pairs and running them page by page."""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from listening.ingest import page_ingest
+from listening.models import HarvestRun, SavedSearchPlatform
+from listening.query import QuerySyntaxError, parse
+from listening.sources import HarvestError, RateLimited, get_source
+
+log = logging.getLogger(__name__)
+
+
+def harvest_claim(*, state_id: int, now=None) -> uuid.UUID | None:
+    """Claim one due pair with a conditional UPDATE. None if someone else has it or it is not due."""
+    now = now or timezone.now()
+    token = uuid.uuid4()
+    claimed = SavedSearchPlatform.objects.filter(
+        pk=state_id, next_run_at__lte=now, saved_search__enabled=True
+    ).update(next_run_at=now + SavedSearchPlatform.CLAIM_LEASE, claim_token=token, claimed_at=now)
+    return token if claimed == 1 else None
+
+
+def harvest_dispatch_due(*, now=None) -> list[tuple[int, uuid.UUID]]:
+    """Claim every due pair; the caller enqueues a harvest for each claim it won."""
+    now = now or timezone.now()
+    due = SavedSearchPlatform.objects.filter(next_run_at__lte=now, saved_search__enabled=True).values_list("id", flat=True)
+    claims = []
+    for state_id in due:
+        token = harvest_claim(state_id=state_id, now=now)
+        if token is not None:
+            claims.append((state_id, token))
+    return claims
+
+
+def _take_over(state_id: int, token: uuid.UUID) -> uuid.UUID | None:
+    """Swap the dispatch token for a run token, so a redelivered task finds nothing to run."""
+    run_token = uuid.uuid4()
+    taken = SavedSearchPlatform.objects.filter(pk=state_id, claim_token=token).update(
+        claim_token=run_token, claimed_at=timezone.now()
+    )
+    return run_token if taken == 1 else None
+
+
+def harvest_run(*, state_id: int, token: uuid.UUID, max_pages: int | None = None, source=None) -> HarvestRun | None:
+    """Run one claimed harvest.
+
+    1. Take over the claim (skip if the pair was deleted, or the claim is stale).
+    2. For each page the source yields: in one transaction, store the page and move the
+       cursor, checking the claim is still ours.
+    3. Record the run and schedule the next one (or the rate-limit reset).
+    """
+    run_token = _take_over(state_id, token)
+    if run_token is None:
+        return None
+    state = SavedSearchPlatform.objects.select_related("saved_search").get(pk=state_id)
+    search = state.saved_search
+    run = HarvestRun.objects.create(saved_search=search, platform=state.platform)
+    source = source or get_source(state.platform)
+    max_pages = max_pages or settings.EARSHOT_DEMO_PAGES_PER_RUN
+    status, error_text, next_run_at = SavedSearchPlatform.Status.OK, "", None
+    skipped: list[str] = []
+    try:
+        query = parse(search.query)
+        for page in source.pages(query=query, cursor=state.cursor, max_pages=max_pages):
+            with transaction.atomic():
+                result = page_ingest(platform=state.platform, posts=page.posts)
+                moved = SavedSearchPlatform.objects.filter(pk=state.pk, claim_token=run_token).update(cursor=page.cursor)
+                if moved != 1:
+                    # Our claim lapsed and another run owns the pair: drop this page.
+                    transaction.set_rollback(True)
+                    status, error_text = SavedSearchPlatform.Status.ERROR, "claim lost to another run"
+                    break
+                HarvestRun.objects.filter(pk=run.pk).update(
+                    pages=F("pages") + 1,
+                    fetched=F("fetched") + result.fetched,
+                    new=F("new") + result.new,
+                    matched=F("matched") + result.matched,
+                )
+            skipped.extend(page.skipped)
+            state.cursor = page.cursor
+    except RateLimited as limited:
+        status, error_text, next_run_at = limited.status, str(limited), limited.retry_at
+        HarvestRun.objects.filter(pk=run.pk).update(rate_limit_waits=F("rate_limit_waits") + 1)
+    except (HarvestError, QuerySyntaxError) as error:
+        status, error_text = getattr(error, "status", SavedSearchPlatform.Status.ERROR), str(error)
+        log.warning("Harvest of %s stopped: %s", state, error_text)
+    now = timezone.now()
+    HarvestRun.objects.filter(pk=run.pk).update(finished_at=now, status=status, errors=skipped + ([error_text] if error_text else []))
+    SavedSearchPlatform.objects.filter(pk=state.pk, claim_token=run_token).update(
+        claim_token=None,
+        claimed_at=None,
+        last_run_at=now,
+        last_status=status,
+        last_error=error_text,
+        next_run_at=next_run_at or now + timedelta(minutes=search.interval_minutes),
+    )
+    run.refresh_from_db()
+    return run
+
+
+def saved_search_save(*, form, actor, ip: str | None = None):
+    """Save a validated SavedSearchForm, keep its platform rows in step, and audit it."""
+    from governance.services import audit_event_record
+
+    with transaction.atomic():
+        created = form.instance.pk is None
+        search = form.save(commit=False)
+        if created:
+            search.owner = actor
+        search.save()
+        wanted = set(form.cleaned_data["platforms"])
+        SavedSearchPlatform.objects.filter(saved_search=search).exclude(platform__in=wanted).delete()
+        for platform in wanted:
+            SavedSearchPlatform.objects.get_or_create(saved_search=search, platform=platform)
+        audit_event_record(
+            action="saved_search.create" if created else "saved_search.update",
+            actor=actor,
+            obj=search,
+            ip=ip,
+            details={"query": search.query, "platforms": sorted(wanted), "enabled": search.enabled},
+        )
+    return search

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from listening import views
+
+app_name = "listening"
+urlpatterns = [
+    path("searches/", views.saved_search_list, name="saved_searches"),
+    path("searches/new/", views.saved_search_edit, name="saved_search_new"),
+    path("searches/<int:search_id>/", views.saved_search_edit, name="saved_search_edit"),
+    path("harvests/", views.harvest_health, name="harvest_health"),
+]

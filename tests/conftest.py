@@ -1,0 +1,95 @@
+"""The shared cast and factories.
+
+The cast: a comms officer (Communications), an FOI group member, an admin, a
+signed-in user with no grant, and an anonymous visitor.
+"""
+
+import itertools
+
+import pytest
+
+from accounts.models import AccessGrant, Role, Team
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def communications(db):
+    return Team.objects.create(name="Communications", slug="communications")
+
+
+@pytest.fixture
+def foi_team(db):
+    return Team.objects.create(name="FOI Monitoring and Enforcement Group", slug="foi-monitoring")
+
+
+def _person(django_user_model, username, team=None, role=None):
+    user = django_user_model.objects.create_user(username=username, password="correct horse battery staple")
+    if team is not None:
+        AccessGrant.objects.create(user=user, team=team, role=role, reason="test cast")
+    return user
+
+
+@pytest.fixture
+def comms_officer(django_user_model, communications):
+    return _person(django_user_model, "carys", communications, Role.COMMS_OFFICER)
+
+
+@pytest.fixture
+def foi_member(django_user_model, foi_team):
+    return _person(django_user_model, "grace", foi_team, Role.FOI_ENFORCEMENT)
+
+
+@pytest.fixture
+def admin_user(django_user_model, communications):
+    return _person(django_user_model, "hamish", communications, Role.ADMIN)
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    # A superuser with no grant: being a superuser must give nothing.
+    user = _person(django_user_model, "ian")
+    user.is_superuser = user.is_staff = True
+    user.save()
+    return user
+
+
+@pytest.fixture
+def cast(comms_officer, foi_member, admin_user, outsider):
+    return {
+        "anonymous": None,
+        "outsider": outsider,
+        "comms_officer": comms_officer,
+        "foi_member": foi_member,
+        "admin": admin_user,
+    }
+
+
+@pytest.fixture
+def make_mention(db):
+    from listening.models import Mention
+
+    def make(**fields):
+        n = next(_ids)
+        defaults = {
+            "platform": "demo",
+            "external_id": f"t-{n}",
+            "url": f"https://demo.earshot.invalid/someone/status/t-{n}",
+            "author_handle": "someone",
+            "author_name": "Some One",
+            "text": f"Post number {n} about the ICO",
+        }
+        defaults.update(fields)
+        return Mention.objects.create(**defaults)
+
+    return make
+
+
+@pytest.fixture
+def make_item(make_mention):
+    from triage.models import InboxItem
+
+    def make(team, **mention_fields):
+        return InboxItem.objects.create(team=team, mention=make_mention(**mention_fields))
+
+    return make

@@ -1,0 +1,57 @@
+import pytest
+
+from listening.ingest import page_ingest
+from listening.models import Mention, MentionHit
+from listening.posts import Post
+from listening.sources.demo import DemoSource, load_sample
+from triage.models import InboxItem
+
+
+def _posts(n=40):
+    source = DemoSource(page_size=n)
+    return next(source.pages(query=None, cursor={}, max_pages=1)).posts
+
+
+def test_it_stores_only_posts_that_match_a_saved_search(demo_searches):
+    posts = _posts(60)
+    result = page_ingest(platform="demo", posts=posts)
+    assert 0 < result.matched < len(posts)
+    assert Mention.objects.count() == result.new == result.matched
+    assert MentionHit.objects.count() >= result.matched
+    # One inbox item per (team, mention), however many of the team's searches hit it.
+    pairs = {(h.saved_search.team_id, h.mention_id) for h in MentionHit.objects.select_related("saved_search")}
+    assert InboxItem.objects.count() == len(pairs)
+
+
+def test_it_adds_nothing_when_a_page_is_ingested_again(demo_searches):
+    posts = _posts(60)
+    page_ingest(platform="demo", posts=posts)
+    counts = (Mention.objects.count(), MentionHit.objects.count(), InboxItem.objects.count())
+    again = page_ingest(platform="demo", posts=posts)
+    assert again.new == 0
+    assert (Mention.objects.count(), MentionHit.objects.count(), InboxItem.objects.count()) == counts
+
+
+def test_it_stores_a_post_with_a_nul_and_odd_raw_payload(demo_searches):
+    post = Post(platform="demo", external_id="odd-1", text="Thanks @ICOnews \x00 for nothing",
+                in_reply_to_handle=load_sample()["regulator_handle"], raw={"when": object()})
+    assert page_ingest(platform="demo", posts=[post]).new == 1
+    assert "\x00" not in Mention.objects.get(external_id="odd-1").text
+
+
+def test_it_records_the_matched_spans_on_each_hit(demo_searches):
+    post = Post(platform="demo", external_id="span-1", text="I complained to the ICO today")
+    page_ingest(platform="demo", posts=[post])
+    hit = MentionHit.objects.get(mention__external_id="span-1", saved_search__name="Says “the ICO”")
+    (start, end), = hit.spans["text"]
+    assert post.text[start:end].lower() in ("the ico", "the", "ico") and "ICO" in post.text[start:end + 4]
+
+
+def test_it_rebuilds_the_matcher_when_a_saved_search_changes(demo_searches, communications):
+    from listening.models import SavedSearch, SavedSearchPlatform
+
+    post = Post(platform="demo", external_id="new-1", text="Kittens are lovely")
+    assert page_ingest(platform="demo", posts=[post]).matched == 0
+    search = SavedSearch.objects.create(team=communications, name="cats", query="kittens")
+    SavedSearchPlatform.objects.create(saved_search=search, platform="demo")
+    assert page_ingest(platform="demo", posts=[post]).matched == 1

@@ -1,0 +1,52 @@
+"""Helpers for tests that start real processes against the test database."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    """A DATABASE_URL naming the database the tests run on (pytest-django's test_… copy)."""
+    s = connection.settings_dict
+    user = quote(s["USER"] or "", safe="")
+    password = f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else ""
+    host = s["HOST"] or ""
+    if host.startswith("/"):
+        return f"postgresql://{user}{password}@/{s['NAME']}?host={quote(host, safe='/')}"
+    port = f":{s['PORT']}" if s["PORT"] else ""
+    return f"postgresql://{user}{password}@{host}{port}/{s['NAME']}"
+
+
+def process_env(**extra) -> dict:
+    from django.conf import settings
+
+    env = dict(os.environ)
+    env.update(DATABASE_URL=test_database_url(), REDIS_URL=settings.REDIS_URL, DJANGO_SETTINGS_MODULE="config.settings")
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def start_celery_worker(queue: str, log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
+         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info", "-Q", queue],
+        cwd=ROOT, env=process_env(EARSHOT_CELERY_QUEUE=queue), stdout=log, stderr=subprocess.STDOUT,
+    )
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.25, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

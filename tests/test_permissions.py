@@ -1,0 +1,121 @@
+"""Every URL, requested as every member of the cast: who gets in, and who does not."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+ROLES = ("anonymous", "outsider", "comms_officer", "foi_member", "admin")
+IN = 200
+
+
+def _everyone_with_a_role(admin=IN, comms=IN, foi=IN):
+    return {"anonymous": "login", "outsider": 403, "comms_officer": comms, "foi_member": foi, "admin": admin}
+
+
+def _named_urls(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            if ns == "admin":
+                continue
+            yield from _named_urls(entry, f"{namespace}{ns}:" if ns else namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}"
+
+
+@pytest.fixture
+def world(cast, communications, foi_team, make_item):
+    from listening.models import SavedSearch
+
+    comms_item = make_item(communications)
+    foi_item = make_item(foi_team)
+    comms_search = SavedSearch.objects.create(team=communications, name="the ICO", query='"the ICO"')
+    foi_search = SavedSearch.objects.create(
+        team=foi_team, name="FOI", query="FOI overdue", purpose="foi_monitoring"
+    )
+    return {
+        "comms_item": comms_item, "foi_item": foi_item,
+        "comms_search": comms_search, "foi_search": foi_search,
+    }
+
+
+def _table(world):
+    """name -> list of (method, kwargs, expected per role). 'login' means a redirect to sign in."""
+    c, f = world["comms_item"], world["foi_item"]
+    return {
+        "home": [("get", {}, {"anonymous": "login", "outsider": 403, "comms_officer": 302, "foi_member": 302, "admin": 302})],
+        "healthz": [("get", {}, {role: 200 for role in ROLES})],
+        "accounts:login": [("get", {}, {"anonymous": 200, "outsider": 302, "comms_officer": 302, "foi_member": 302, "admin": 302})],
+        "accounts:logout": [("post", {}, {role: 302 for role in ROLES})],
+        "triage:inbox": [
+            ("get", {"slug": "communications"}, _everyone_with_a_role(foi=403)),
+            ("get", {"slug": "foi-monitoring"}, _everyone_with_a_role(comms=403)),
+        ],
+        "triage:item": [
+            ("get", {"item_id": c.id}, _everyone_with_a_role(foi=403)),
+            ("get", {"item_id": f.id}, _everyone_with_a_role(comms=403)),
+        ],
+        "triage:decide": [
+            ("post", {"item_id": c.id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+            ("post", {"item_id": f.id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
+        "listening:saved_searches": [("get", {}, _everyone_with_a_role())],
+        "listening:saved_search_new": [("get", {}, _everyone_with_a_role())],
+        "listening:saved_search_edit": [
+            ("get", {"search_id": world["comms_search"].id}, _everyone_with_a_role(foi=403)),
+            ("get", {"search_id": world["foi_search"].id}, _everyone_with_a_role(comms=403)),
+        ],
+        "listening:harvest_health": [("get", {}, _everyone_with_a_role())],
+        "foi_monitoring:authorities": [("get", {}, _everyone_with_a_role(comms=403))],
+    }
+
+
+@pytest.mark.django_db
+def test_it_lists_every_url_in_the_table(world):
+    assert set(_named_urls()) == set(_table(world)), "add new URLs to the permission table"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_it_lets_in_exactly_who_the_roles_allow(client, cast, world, role):
+    failures = []
+    for name, cases in _table(world).items():
+        for method, kwargs, expected in cases:
+            client.logout()
+            if cast[role] is not None:
+                client.force_login(cast[role])
+            url = reverse(name, kwargs=kwargs)
+            data = {"outcome": "no_action"} if method == "post" else None
+            response = getattr(client, method)(url, data)
+            want = expected[role]
+            if want == "login":
+                ok = response.status_code == 302 and reverse("accounts:login") in response["Location"]
+            else:
+                ok = response.status_code == want
+            if not ok:
+                failures.append(f"{method.upper()} {url} as {role}: got {response.status_code}, want {want}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_it_opens_django_admin_only_to_admins(client, cast, role):
+    if cast[role] is not None:
+        client.force_login(cast[role])
+    for url in ("/admin/", "/admin/accounts/accessgrant/", "/admin/listening/savedsearch/",
+                "/admin/listening/watchlist/", "/admin/accounts/team/", "/admin/governance/auditevent/"):
+        response = client.get(url)
+        if role == "admin":
+            assert response.status_code == 200, url
+        else:
+            assert response.status_code == 302 and "/admin/login/" in response["Location"], (url, role)
+
+
+@pytest.mark.django_db
+def test_it_denies_everything_after_a_grant_is_revoked(client, comms_officer):
+    from django.utils import timezone
+
+    comms_officer.grants.update(revoked_at=timezone.now())
+    client.force_login(comms_officer)
+    assert client.get(reverse("triage:inbox", kwargs={"slug": "communications"})).status_code == 403
+    assert client.get(reverse("home")).status_code == 403

@@ -1,0 +1,98 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import ANY_ROLE, access_for, role_required
+from accounts.models import Team
+from governance.services import client_ip
+from triage import selectors
+from triage.models import InboxItem, InformationRequestType, Outcome
+from triage.services import DecisionRejected, inbox_item_decide
+
+
+def _team_or_403(request, slug: str) -> Team:
+    team = get_object_or_404(Team, slug=slug)
+    if not request.access.can_triage(team.id):
+        raise PermissionDenied("You have no access to this team's inbox.")
+    return team
+
+
+@require_GET
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    access = access_for(request.user)
+    team_ids = access.team_ids()
+    if not team_ids:
+        return render(request, "accounts/no_access.html", status=403)
+    team = Team.objects.filter(id__in=team_ids).order_by("name").first()
+    return redirect("triage:inbox", slug=team.slug)
+
+
+@require_GET
+@role_required(*ANY_ROLE)
+def inbox(request, slug):
+    team = _team_or_403(request, slug)
+    status = "done" if request.GET.get("status") == "done" else "new"
+    items = selectors.inbox_items(team_id=team.id, status=status)
+    before = request.GET.get("before", "")
+    if before.isdigit() and status == "new":
+        items = items.filter(id__lt=int(before))
+    page = list(items[: selectors.PAGE_SIZE + 1])
+    has_more, page = len(page) > selectors.PAGE_SIZE, page[: selectors.PAGE_SIZE]
+    context = {
+        "team": team,
+        "teams": Team.objects.filter(id__in=request.access.team_ids()),
+        "status": status,
+        "items": page,
+        "has_more": has_more and status == "new",
+        "next_before": page[-1].id if page else None,
+        "outcomes": Outcome.choices,
+        "request_types": InformationRequestType.choices,
+    }
+    template = "triage/inbox.html#item_list" if request.htmx and request.htmx.target == "inbox-items" else "triage/inbox.html"
+    return render(request, template, context)
+
+
+@require_POST
+@role_required(*ANY_ROLE)
+def decide(request, item_id):
+    item = get_object_or_404(InboxItem.objects.select_related("team", "mention"), pk=item_id)
+    if not request.access.can_triage(item.team_id):
+        raise PermissionDenied("You have no access to this team's inbox.")
+    try:
+        inbox_item_decide(
+            item=item,
+            outcome=request.POST.get("outcome", ""),
+            request_type=request.POST.get("request_type", "") if request.POST.get("outcome") == Outcome.INFORMATION_REQUEST else "",
+            note=request.POST.get("note", ""),
+            actor=request.user,
+            ip=client_ip(request),
+        )
+    except DecisionRejected as rejected:
+        if request.htmx:
+            return HttpResponseBadRequest(str(rejected))
+        messages.error(request, str(rejected))
+        return redirect("triage:inbox", slug=item.team.slug)
+    decided = selectors.inbox_items(team_id=item.team_id, status="done").get(pk=item.pk)
+    if request.htmx:
+        return render(request, "triage/inbox.html#decided_row", {"item": decided, "team": item.team})
+    messages.success(request, f"Recorded as {decided.latest_decision.get_outcome_display().lower()}.")
+    return redirect(reverse("triage:inbox", kwargs={"slug": item.team.slug}))
+
+
+@require_GET
+@role_required(*ANY_ROLE)
+def item_detail(request, item_id):
+    item = get_object_or_404(InboxItem.objects.select_related("team", "mention"), pk=item_id)
+    if not request.access.can_triage(item.team_id):
+        raise PermissionDenied("You have no access to this team's inbox.")
+    item = selectors.inbox_items(team_id=item.team_id, status=item.status if item.status == "done" else "new").get(pk=item.pk)
+    return render(
+        request,
+        "triage/item_detail.html",
+        {"item": item, "team": item.team, "outcomes": Outcome.choices, "request_types": InformationRequestType.choices},
+    )
