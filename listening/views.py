@@ -6,7 +6,7 @@ from accounts.access import ANY_ROLE, role_required
 from accounts.models import Role
 from governance.services import client_ip
 from listening.forms import SavedSearchForm
-from listening.models import HarvestRun, SavedSearch, SavedSearchPlatform
+from listening.models import HarvestRun, Platform, SavedSearch, SavedSearchPlatform, WatchList
 from listening.services import saved_search_save
 
 
@@ -51,3 +51,80 @@ def harvest_health(request):
     )
     runs = HarvestRun.objects.filter(saved_search__team_id__in=team_ids).select_related("saved_search")[:50]
     return render(request, "listening/harvest_health.html", {"states": states, "runs": runs})
+
+
+def _query_check(request):
+    """Parse the query in the request; return (query or None, error context)."""
+    from listening.query import QuerySyntaxError, parse
+
+    text = request.POST.get("query", request.GET.get("query", ""))
+    try:
+        query = parse(text)
+    except QuerySyntaxError as error:
+        return None, {"error": error, "caret": caret_lines(text, error.position), "text": text}
+    known = {name.lower() for name in WatchList.objects.values_list("name", flat=True)}
+    missing = sorted(name for name in query.watch_lists() if name.lower() not in known)
+    if missing:
+        return None, {"unknown_list": missing[0], "text": text}
+    return query, {"text": text}
+
+
+def caret_lines(text: str, position: int) -> tuple[str, str]:
+    """The line of `text` holding `position`, and a line with ^ under that character."""
+    position = max(0, min(position, len(text)))
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    line = text[start : end if end != -1 else len(text)]
+    return line, " " * (position - start) + "^"
+
+
+def _native_previews(query, platforms: list[str]) -> list[dict]:
+    from django.conf import settings as django_settings
+
+    from listening.query import QueryNotSupported
+    from listening.selectors import x_list_ids
+
+    previews = []
+    for platform in platforms:
+        label = Platform(platform).label if platform in Platform.values else platform
+        if platform not in NATIVE_SEARCH_PLATFORMS:
+            previews.append({"platform": label, "note": "No server-side search: every new post is fetched and matched here."})
+            continue
+        try:
+            kwargs = {"x_max_length": django_settings.EARSHOT_X_QUERY_MAX_LENGTH, "x_list_ids": x_list_ids()} if platform == "x" else {}
+            previews.append({"platform": label, "native": query.to_native(platform, **kwargs)})
+        except QueryNotSupported as reason:
+            previews.append({"platform": label, "unsupported": getattr(reason, "reason", str(reason))})
+    return previews
+
+
+NATIVE_SEARCH_PLATFORMS = ("x", "bluesky", "mastodon")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COMMS_OFFICER, Role.FOI_ENFORCEMENT, Role.ADMIN)
+def saved_search_check(request):
+    """As the officer types: the error under a caret, or what each platform will be asked."""
+    query, context = _query_check(request)
+    if query is not None:
+        platforms = request.POST.getlist("platforms") or request.GET.getlist("platforms")
+        context["previews"] = _native_previews(query, [p for p in platforms if p in Platform.values])
+    return render(request, "listening/query_check.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COMMS_OFFICER, Role.FOI_ENFORCEMENT, Role.ADMIN)
+def saved_search_try(request):
+    """Run the query over mentions already stored and show the first matches, highlighted."""
+    from listening.selectors import stored_matches
+
+    query, context = _query_check(request)
+    if query is not None:
+        try:
+            days = max(1, min(365, int(request.POST.get("days", request.GET.get("days", 30)))))
+        except ValueError:
+            days = 30
+        team_ids = None if request.access.is_admin else request.access.team_ids()
+        checked, matched, first = stored_matches(query=query, days=days, team_ids=team_ids)
+        context.update(days=days, checked=checked, matched=matched, first=first)
+    return render(request, "listening/query_try.html", context)

@@ -59,3 +59,14 @@ def web_link(url: str, label: str = ""):
     if is_web_link(url):
         return format_html('<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>', url, label)
     return format_html('<span class="inert-link">{}</span>', label)
+
+
+@register.simple_tag
+def highlighted_spans(text: str, spans: dict, field: str = "text"):
+    """As `highlighted`, from one spans mapping ({"text": [...], "title": [...]})."""
+
+    class _Hit:
+        def __init__(self, spans):
+            self.spans = spans
+
+    return highlighted(text, [_Hit(spans)], field)

@@ -1,0 +1,65 @@
+"""Reads shared by views and tasks."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from listening.models import Mention, WatchList, WatchListMember
+from listening.posts import Post
+
+TRY_IT_LIMIT = 50_000
+
+
+def mention_to_post(mention: Mention) -> Post:
+    return Post(
+        platform=mention.platform,
+        external_id=mention.external_id,
+        text=mention.text,
+        title=mention.title,
+        url=mention.url,
+        author_handle=mention.author_handle,
+        author_name=mention.author_name,
+        created_at=mention.posted_at,
+        lang=mention.lang,
+        links=tuple(mention.links),
+        mentions=tuple(mention.mentions),
+        in_reply_to_handle=mention.in_reply_to_handle,
+        kind=mention.kind,
+    )
+
+
+def watch_lists_by_platform() -> dict[str, dict[str, set[str]]]:
+    lists: dict[str, dict[str, set[str]]] = {}
+    for platform, name, handle in WatchListMember.objects.values_list("platform", "watch_list__name", "handle"):
+        lists.setdefault(platform, {}).setdefault(name, set()).add(handle)
+    return lists
+
+
+def x_list_ids() -> dict[str, str]:
+    return dict(WatchList.objects.exclude(x_list_id="").values_list("name", "x_list_id"))
+
+
+def stored_matches(*, query, days: int = 30, show: int = 20, team_ids=None):
+    """Run a query over the mentions stored in the last `days` days, newest first.
+
+    Returns (checked, matched, first matches as (mention, spans)). At most
+    TRY_IT_LIMIT mentions are read, so the panel answers quickly on a large store.
+    When team_ids is given, only mentions in those teams' inboxes are read, so the
+    panel never shows a post the officer could not otherwise see.
+    """
+    since = timezone.now() - timedelta(days=days)
+    mentions = Mention.objects.filter(first_seen_at__gte=since).order_by("-first_seen_at", "-id")
+    if team_ids is not None:
+        mentions = mentions.filter(inbox_items__team_id__in=list(team_ids)).distinct()
+    lists = watch_lists_by_platform()
+    checked = matched = 0
+    first: list[tuple[Mention, dict]] = []
+    for mention in mentions.defer("raw")[:TRY_IT_LIMIT].iterator(chunk_size=2000):
+        checked += 1
+        post = mention_to_post(mention)
+        post_lists = lists.get(post.platform, {})
+        if query.matches(post, lists=post_lists):
+            matched += 1
+            if len(first) < show:
+                first.append((mention, query.spans(post, lists=post_lists)))
+    return checked, matched, first
