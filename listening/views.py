@@ -105,6 +105,8 @@ NATIVE_SEARCH_PLATFORMS = ("x", "bluesky", "mastodon")
 @role_required(Role.COMMS_OFFICER, Role.FOI_ENFORCEMENT, Role.ADMIN)
 def saved_search_check(request):
     """As the officer types: the error under a caret, or what each platform will be asked."""
+    if not request.POST.get("query", request.GET.get("query", "")).strip():
+        return render(request, "listening/query_check.html", {})  # nothing typed yet: nothing to say
     query, context = _query_check(request)
     if query is not None:
         platforms = request.POST.getlist("platforms") or request.GET.getlist("platforms")

@@ -65,6 +65,8 @@ def _table(world):
             ("get", {"search_id": world["comms_search"].id}, _everyone_with_a_role(foi=403)),
             ("get", {"search_id": world["foi_search"].id}, _everyone_with_a_role(comms=403)),
         ],
+        "listening:saved_search_check": [("get", {}, _everyone_with_a_role())],
+        "listening:saved_search_try": [("get", {}, _everyone_with_a_role())],
         "listening:harvest_health": [("get", {}, _everyone_with_a_role())],
         "foi_monitoring:authorities": [("get", {}, _everyone_with_a_role(comms=403))],
     }

@@ -1,0 +1,27 @@
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_unbalanced_quote_shows_at_the_caret_and_clears_when_fixed(page, sign_in, live_server, comms_officer, communications, make_item):
+    make_item(communications, text="Got an ICO registration letter demanding a data protection fee. Scam?")
+    make_item(communications, text="Lovely weather in Wilmslow")
+    sign_in("carys")
+    page.goto(f"{live_server.url}/searches/new/")
+    query = page.locator("#id_query")
+    query.fill('"data protection fee OR scam')
+    problem = page.locator("#query-check .query-problem")
+    problem.wait_for()
+    assert "quote" in problem.inner_text().lower()
+    assert problem.get_attribute("data-position") == "0"
+    caret = page.locator("#query-check pre.query-error").inner_text().splitlines()[1]
+    assert caret.index("^") == 0
+
+    query.fill('"data protection fee" OR scam')
+    page.locator("#query-check .query-ok").wait_for()
+    assert page.locator("#query-check .query-problem").count() == 0
+
+    page.click("#try-it")
+    page.locator("#try-it-panel .try-summary").wait_for()
+    assert "1 of 2" in page.locator("#try-it-panel .try-summary").inner_text()
+    assert page.locator("#try-it-panel mark").first.inner_text().lower() in ("data protection fee", "scam")
