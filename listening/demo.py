@@ -51,6 +51,16 @@ def communications_searches(regulator: str) -> list[tuple[str, str, str]]:
     ]
 
 
+# Searches for the other demo teams, so each inbox has something in it.
+OTHER_TEAM_SEARCHES = [
+    ("public-advice", "Questions for the helpline",
+     '"subject access" OR SAR OR "nuisance calls" OR cookie* OR CCTV OR dashcam OR "doorbell camera" OR "my data" OR "personal data"',
+     Purpose.ENGAGEMENT),
+    ("data-protection-complaints", "Complaints about organisations",
+     '(complain* OR reported OR breach) NEAR/6 ("the ICO" OR ICO OR "data breach" OR "subject access")',
+     Purpose.ENGAGEMENT),
+]
+
 FOI_SEARCH = (
     "FOI chatter about public authorities",
     '(FOI OR foia OR "freedom of information" OR #FOI OR "information request") '
@@ -113,6 +123,7 @@ def demo_load(*, interval_minutes: int = 1) -> list[DemoPerson]:
 
         owner = User.objects.get(username="comms")
         wanted = [(teams["communications"], *row) for row in communications_searches(regulator)]
+        wanted += [(teams[slug], name, query, purpose) for slug, name, query, purpose in OTHER_TEAM_SEARCHES]
         wanted.append((teams["foi-monitoring"], *FOI_SEARCH))
         for team, name, query, purpose in wanted:
             if SavedSearch.objects.filter(team=team, name=name).exists():

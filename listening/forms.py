@@ -19,6 +19,8 @@ class SavedSearchForm(forms.ModelForm):
         self.fields["team"].queryset = self.fields["team"].queryset.filter(id__in=access.team_ids())
         if self.instance.pk:
             self.initial["platforms"] = self.instance.platforms
+        elif len(access.team_ids()) == 1:
+            self.initial["team"] = access.team_ids()[0]
         if not access.is_admin and not any("comms_officer" in roles for roles in access.roles_by_team.values()):
             self.fields["purpose"].choices = [(Purpose.FOI_MONITORING, Purpose.FOI_MONITORING.label)]
 
