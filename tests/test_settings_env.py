@@ -1,0 +1,56 @@
+"""Settings helpers fail loudly on a value they cannot read."""
+
+import pytest
+
+from config.env import ImproperSetting, database_from_url, email_from_url, env_bool, env_int, env_list
+
+
+@pytest.mark.parametrize("raw,expected", [("1", True), ("true", True), ("Yes", True), ("0", False), ("off", False), ("", False)])
+def test_it_reads_booleans(monkeypatch, raw, expected):
+    monkeypatch.setenv("DEBUG", raw)
+    assert env_bool("DEBUG") is expected
+
+
+def test_it_refuses_a_boolean_it_cannot_read(monkeypatch):
+    monkeypatch.setenv("DEBUG", "ture")
+    with pytest.raises(ImproperSetting, match="DEBUG='ture' is not a boolean"):
+        env_bool("DEBUG")
+
+
+def test_it_refuses_a_bad_number(monkeypatch):
+    monkeypatch.setenv("SESSION_COOKIE_AGE", "eight hours")
+    with pytest.raises(ImproperSetting, match="not a whole number"):
+        env_int("SESSION_COOKIE_AGE", 1)
+
+
+def test_it_splits_lists_and_keeps_defaults(monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", "earshot.example.gov.uk, localhost,")
+    assert env_list("ALLOWED_HOSTS", []) == ["earshot.example.gov.uk", "localhost"]
+    monkeypatch.delenv("ALLOWED_HOSTS")
+    assert env_list("ALLOWED_HOSTS", ["a"]) == ["a"]
+
+
+def test_it_reads_a_database_url_with_a_socket_host():
+    db = database_from_url("postgresql://earshot:p%40ss@/earshot?host=/tmp/pg&sslmode=disable")
+    assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"]) == ("earshot", "earshot", "p@ss", "/tmp/pg")
+    assert db["OPTIONS"] == {"sslmode": "disable"}
+    tcp = database_from_url("postgres://postgres@127.0.0.1:5432/earshot")
+    assert (tcp["HOST"], tcp["PORT"]) == ("127.0.0.1", "5432")
+
+
+@pytest.mark.parametrize("url,message", [
+    ("mysql://root@localhost/earshot", "postgresql://"),
+    ("postgresql://postgres@localhost:5432/", "names no database"),
+    ("postgresql://postgres@localhost:notaport/earshot", "bad port"),
+])
+def test_it_refuses_a_bad_database_url(url, message):
+    with pytest.raises(ImproperSetting, match=message):
+        database_from_url(url)
+
+
+def test_it_reads_email_urls():
+    smtp = email_from_url("smtp+tls://mailer:secret@mail.example.gov.uk:587")
+    assert smtp["EMAIL_HOST"] == "mail.example.gov.uk" and smtp["EMAIL_USE_TLS"] and smtp["EMAIL_PORT"] == 587
+    assert email_from_url("console://")["EMAIL_BACKEND"].endswith("console.EmailBackend")
+    with pytest.raises(ImproperSetting, match="EMAIL_URL scheme"):
+        email_from_url("pigeon://loft")
