@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -19,3 +20,9 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("listening.tasks.dispatch_due_harvests", expires=55),
         name="dispatch due harvests",
     )
+
+
+@worker_ready.connect
+def dispatch_on_start(sender, **kwargs):
+    # Don't wait a whole beat period after a restart: harvest what is due now.
+    sender.app.send_task("listening.tasks.dispatch_due_harvests")
