@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 from listening.matching import compiled_searches, watch_lists_for
 from listening.models import Mention, MentionHit
 from listening.posts import Post
+from listening.query import WatchLists, prepare
 from triage.models import InboxItem
 
 _MENTION_COLUMNS = (
@@ -89,26 +90,27 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
     Re-running a page changes nothing: every insert skips rows that exist.
     """
     compiled = compiled_searches(platform)
-    lists = watch_lists_for(platform)
+    lists = WatchLists(watch_lists_for(platform))
     unique: dict[tuple[str, str], Post] = {}
     for post in posts:
         unique.setdefault((post.platform, post.external_id), post)
 
-    matched: list[tuple[Post, list[int]]] = []
+    matched = []
     for post in unique.values():
-        search_ids = compiled.matcher.match(post, lists=lists)
+        prepared = prepare(post)  # tokenised once, shared by the matcher and the spans
+        search_ids = compiled.matcher.match(prepared, lists=lists)
         if search_ids:
-            matched.append((post, search_ids))
+            matched.append((post, prepared, search_ids))
     if not matched:
         return PageResult(fetched=len(posts), matched=0, new=0, inbox_items=0)
 
-    ids, new_count = mentions_upsert([post for post, _ in matched])
+    ids, new_count = mentions_upsert([post for post, _, _ in matched])
     now = timezone.now()
     hits, inbox = [], {}
-    for post, search_ids in matched:
+    for post, prepared, search_ids in matched:
         mention_id = ids[(post.platform, post.external_id)]
         for search_id in search_ids:
-            spans = compiled.queries[search_id].spans(post, lists=lists)
+            spans = compiled.queries[search_id].spans(prepared, lists=lists)
             hits.append(MentionHit(mention_id=mention_id, saved_search_id=search_id, spans=spans, matched_at=now))
             team_id = compiled.team_of[search_id]
             inbox[(team_id, mention_id)] = InboxItem(team_id=team_id, mention_id=mention_id)

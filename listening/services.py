@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from listening.ingest import page_ingest
-from listening.models import HarvestRun, SavedSearchPlatform
+from listening.models import HarvestRun, SavedSearch, SavedSearchPlatform
 from listening.query import QuerySyntaxError, parse
 from listening.sources import HarvestError, RateLimited, get_source
 
@@ -21,9 +21,14 @@ def harvest_claim(*, state_id: int, now=None) -> uuid.UUID | None:
     """Claim one due pair with a conditional UPDATE. None if someone else has it or it is not due."""
     now = now or timezone.now()
     token = uuid.uuid4()
-    claimed = SavedSearchPlatform.objects.filter(
-        pk=state_id, next_run_at__lte=now, saved_search__enabled=True
-    ).update(next_run_at=now + SavedSearchPlatform.CLAIM_LEASE, claim_token=token, claimed_at=now)
+    # Conditions on the row itself (plus EXISTS), never a join: an UPDATE with a join
+    # becomes `id IN (subquery)`, which PostgreSQL does not re-check after waiting on
+    # another claimer's lock, and both would win.
+    enabled = Exists(SavedSearch.objects.filter(pk=OuterRef("saved_search_id"), enabled=True))
+    claimed = (
+        SavedSearchPlatform.objects.filter(enabled, pk=state_id, next_run_at__lte=now)
+        .update(next_run_at=now + SavedSearchPlatform.CLAIM_LEASE, claim_token=token, claimed_at=now)
+    )
     return token if claimed == 1 else None
 
 
