@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import AccessGrant, Team, User
+from accounts.services import access_grant_create
 from governance.services import audit_event_record, client_ip
 
 
@@ -54,13 +55,7 @@ class AccessGrantAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        with transaction.atomic():
-            obj.granted_by = request.user
-            super().save_model(request, obj, form, change)
-            audit_event_record(
-                action="access.grant",
-                actor=request.user,
-                obj=obj,
-                ip=client_ip(request),
-                details={"user": obj.user.username, "team": obj.team.name, "role": obj.role},
-            )
+        grant = access_grant_create(
+            user=obj.user, team=obj.team, role=obj.role, granted_by=request.user, reason=obj.reason
+        )
+        obj.pk, obj.granted_by, obj.granted_at = grant.pk, grant.granted_by, grant.granted_at

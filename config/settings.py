@@ -156,6 +156,7 @@ SECURE = env_bool("SECURE", PRODUCTION)
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = SECURE and env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # health checks come over plain http inside the network
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000) if SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
@@ -173,14 +174,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "earshot@localhost")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 
-def _celery_url(url: str) -> str:
-    # Celery's transport spells a Redis unix socket redis+socket://; redis-py says unix://.
-    if url.startswith("unix://"):
-        return "redis+socket://" + url[len("unix://"):]
-    return url
+from config.embedded import celery_url  # noqa: E402  (redis-py's unix:// in Celery's spelling)
 
-
-CELERY_BROKER_URL = _celery_url(REDIS_URL)
+CELERY_BROKER_URL = celery_url(REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import AccessGrant, Role, Team, User
-from governance.services import audit_event_record
+from accounts.models import Role, Team, User
+from accounts.services import access_grant_create
 from listening.models import Purpose, SavedSearch, SavedSearchPlatform, WatchList, WatchListMember
 from listening.sources.demo import load_sample
 
@@ -105,13 +105,7 @@ def demo_load(*, interval_minutes: int = 1) -> list[DemoPerson]:
                 user.set_password(passwords[username])
                 user.save()
             if team_slug:
-                grant, granted = AccessGrant.objects.get_or_create(
-                    user=user, team=teams[team_slug], role=role, revoked_at__isnull=True,
-                    defaults={"reason": "Demo installation"},
-                )
-                if granted:
-                    audit_event_record(action="access.grant", obj=grant, actor_label="load_demo",
-                                       details={"user": username, "team": team_slug, "role": role})
+                access_grant_create(user=user, team=teams[team_slug], role=role, reason="Demo installation", via="load_demo")
             people.append(DemoPerson(username, full_name, team_slug or "—", role or "no grant", passwords[username]))
 
         watch_list, _ = WatchList.objects.get_or_create(

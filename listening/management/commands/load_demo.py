@@ -11,7 +11,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval, **options):
         people = demo_load(interval_minutes=interval)
-        self.stdout.write(self.style.SUCCESS("Demo loaded. Sign in at http://127.0.0.1:8000/ as:"))
+        self.stdout.write(self.style.SUCCESS("Demo loaded. Sign in as:"))
         width = max(len(p.username) for p in people)
         for person in people:
             self.stdout.write(

@@ -1,0 +1,27 @@
+from django.db import transaction
+from django.utils.text import slugify
+
+from accounts.models import AccessGrant, Role, Team
+from governance.services import audit_event_record
+
+
+def access_grant_create(*, user, team: Team, role: str, granted_by=None, reason: str = "", via: str = "") -> AccessGrant:
+    """Add a line to the access list (or return the active one), with its audit row."""
+    if role not in Role.values:
+        raise ValueError(f"{role!r} is not a role: use one of {', '.join(Role.values)}")
+    with transaction.atomic():
+        grant, created = AccessGrant.objects.get_or_create(
+            user=user, team=team, role=role, revoked_at__isnull=True,
+            defaults={"granted_by": granted_by, "reason": reason},
+        )
+        if created:
+            audit_event_record(
+                action="access.grant", actor=granted_by, obj=grant, actor_label=via,
+                details={"user": user.get_username(), "team": team.name, "role": role, "reason": reason},
+            )
+    return grant
+
+
+def team_get_or_create(*, name: str) -> Team:
+    team = Team.objects.filter(name__iexact=name).first()
+    return team or Team.objects.create(name=name, slug=slugify(name)[:60] or "team")
