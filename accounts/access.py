@@ -42,9 +42,10 @@ class Access:
         if self.is_admin:
             return True
         roles = self.roles_on(team_id)
-        if Role.COMMS_OFFICER in roles:
-            return True
-        return Role.FOI_ENFORCEMENT in roles and purpose == "foi_monitoring"
+        # FOI monitoring is the FOI group's alone; comms officers keep the other purposes.
+        if purpose == "foi_monitoring":
+            return Role.FOI_ENFORCEMENT in roles
+        return Role.COMMS_OFFICER in roles
 
 
 NO_ACCESS = Access()

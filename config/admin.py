@@ -7,6 +7,16 @@ class EarshotAdminSite(admin.AdminSite):
     site_title = "Earshot admin"
     index_title = "Teams, access, searches and watch lists"
 
+    def login(self, request, extra_context=None):
+        # One sign-in page for everyone (with throttling and the audit trail).
+        from django.contrib.auth.views import redirect_to_login
+        from django.core.exceptions import PermissionDenied
+        from django.urls import reverse
+
+        if request.user.is_authenticated:
+            raise PermissionDenied("Django admin is for admins on the access list.")
+        return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("accounts:login"))
+
     def has_permission(self, request):
         from accounts.access import access_for
 

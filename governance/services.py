@@ -26,4 +26,11 @@ def audit_event_record(
 
 
 def client_ip(request) -> str | None:
+    """The client's address; behind a proxy, the last one it added to X-Forwarded-For."""
+    from django.conf import settings
+
+    if getattr(settings, "BEHIND_PROXY", False):
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if forwarded:
+            return forwarded[-1]
     return request.META.get("REMOTE_ADDR") or None

@@ -5,6 +5,7 @@ already issued) and adds what is missing.
 """
 
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,6 @@ def demo_load(*, interval_minutes: int = 1) -> list[DemoPerson]:
             SavedSearchPlatform.objects.create(saved_search=search, platform="demo", next_run_at=timezone.now())
     path = _credentials_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(passwords, indent=2))
-    path.chmod(0o600)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        json.dump(passwords, handle, indent=2)
     return people

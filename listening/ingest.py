@@ -4,14 +4,16 @@
 so a page is stored whole or not at all.
 """
 
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from listening.matching import compiled_searches, watch_lists_for
-from listening.models import Mention, MentionHit
+from listening.models import Mention, MentionHit, Platform
 from listening.posts import Post
 from listening.query import WatchLists, prepare
 from triage.models import InboxItem
@@ -26,22 +28,46 @@ _PLACEHOLDERS = "(" + ", ".join(
 ) + ")"
 
 
+PLATFORMS = frozenset(Platform.values)
+
+
 @dataclass(frozen=True)
 class PageResult:
     fetched: int
     matched: int
     new: int
     inbox_items: int
+    skipped: list[str] = field(default_factory=list)
 
 
 def _json_safe(value):
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+    """The raw payload as JSON PostgreSQL accepts: no NULs, no NaN, no objects."""
+    if isinstance(value, Mapping):
+        return {_clean(str(k)): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (int, float, bool)):
         return value
-    return str(value)
+    return _clean(str(value))
+
+
+def malformed(post) -> str:
+    """Why a post cannot be stored, or "" when it can."""
+    if not isinstance(post, Post):
+        return f"not a post: {type(post).__name__}"
+    if not post.external_id or not isinstance(post.external_id, str):
+        return "a post without an id"
+    if len(post.external_id) > 200 or "\x00" in post.external_id:
+        return f"a post with an unusable id {post.external_id[:40]!r}"
+    if post.platform not in PLATFORMS:
+        return f"a post from an unknown platform {str(post.platform)[:20]!r}"
+    if post.created_at is not None and getattr(post.created_at, "tzinfo", None) is None:
+        return f"post {post.external_id}: its time has no time zone"
+    return ""
 
 
 def _clean(text: str) -> str:
@@ -92,7 +118,12 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
     compiled = compiled_searches(platform)
     lists = WatchLists(watch_lists_for(platform))
     unique: dict[tuple[str, str], Post] = {}
+    skipped = []
     for post in posts:
+        problem = malformed(post)
+        if problem:
+            skipped.append(f"Skipped {problem}")
+            continue
         unique.setdefault((post.platform, post.external_id), post)
 
     matched = []
@@ -102,9 +133,10 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
         if search_ids:
             matched.append((post, prepared, search_ids))
     if not matched:
-        return PageResult(fetched=len(posts), matched=0, new=0, inbox_items=0)
+        return PageResult(fetched=len(posts), matched=0, new=0, inbox_items=0, skipped=skipped)
 
-    ids, new_count = mentions_upsert([post for post, _, _ in matched])
+    # Rows in key order, so two pages upserting the same posts cannot deadlock.
+    ids, new_count = mentions_upsert(sorted((post for post, _, _ in matched), key=lambda p: (p.platform, p.external_id)))
     now = timezone.now()
     hits, inbox = [], {}
     for post, prepared, search_ids in matched:
@@ -116,4 +148,4 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
             inbox[(team_id, mention_id)] = InboxItem(team_id=team_id, mention_id=mention_id)
     MentionHit.objects.bulk_create(hits, ignore_conflicts=True)
     InboxItem.objects.bulk_create(list(inbox.values()), ignore_conflicts=True)
-    return PageResult(fetched=len(posts), matched=len(matched), new=new_count, inbox_items=len(inbox))
+    return PageResult(fetched=len(posts), matched=len(matched), new=new_count, inbox_items=len(inbox), skipped=skipped)

@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -68,7 +69,9 @@ class SavedSearch(models.Model):
     name = models.CharField(max_length=120)
     query = models.TextField(help_text="Written in the Earshot query language.")
     purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.ENGAGEMENT)
-    interval_minutes = models.PositiveIntegerField(default=5)
+    interval_minutes = models.PositiveIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)], help_text="Minutes between harvests."
+    )
     enabled = models.BooleanField(default=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

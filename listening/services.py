@@ -5,7 +5,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
@@ -45,10 +45,14 @@ def harvest_dispatch_due(*, now=None) -> list[tuple[int, uuid.UUID]]:
 
 
 def _take_over(state_id: int, token: uuid.UUID) -> uuid.UUID | None:
-    """Swap the dispatch token for a run token, so a redelivered task finds nothing to run."""
+    """Swap the dispatch token for a run token, so a redelivered task finds nothing to run.
+
+    The lease restarts here, so a task that waited in a busy queue gets its full lease.
+    """
     run_token = uuid.uuid4()
+    now = timezone.now()
     taken = SavedSearchPlatform.objects.filter(pk=state_id, claim_token=token).update(
-        claim_token=run_token, claimed_at=timezone.now()
+        claim_token=run_token, claimed_at=now, next_run_at=now + SavedSearchPlatform.CLAIM_LEASE
     )
     return run_token if taken == 1 else None
 
@@ -57,30 +61,37 @@ def harvest_run(*, state_id: int, token: uuid.UUID, max_pages: int | None = None
     """Run one claimed harvest.
 
     1. Take over the claim (skip if the pair was deleted, or the claim is stale).
-    2. For each page the source yields: in one transaction, store the page and move the
-       cursor, checking the claim is still ours.
-    3. Record the run and schedule the next one (or the rate-limit reset).
+    2. For each page the source yields: in one transaction, store the page, move the
+       cursor and renew the lease, checking the claim is still ours.
+    3. Record the run and schedule the next one (or the rate-limit reset). Whatever
+       goes wrong, the run is finished with its error and the claim released, so the
+       health page says what happened and the pair is tried again at its next time.
     """
     run_token = _take_over(state_id, token)
     if run_token is None:
         return None
-    state = SavedSearchPlatform.objects.select_related("saved_search").get(pk=state_id)
+    try:
+        state = SavedSearchPlatform.objects.select_related("saved_search").get(pk=state_id)
+        run = HarvestRun.objects.create(saved_search=state.saved_search, platform=state.platform)
+    except (SavedSearchPlatform.DoesNotExist, IntegrityError):
+        return None  # the saved search was deleted just now
     search = state.saved_search
-    run = HarvestRun.objects.create(saved_search=search, platform=state.platform)
-    source = source or get_source(state.platform)
-    max_pages = max_pages or settings.EARSHOT_DEMO_PAGES_PER_RUN
     status, error_text, next_run_at = SavedSearchPlatform.Status.OK, "", None
     skipped: list[str] = []
     try:
+        source = source or get_source(state.platform)
         query = parse(search.query)
-        for page in source.pages(query=query, cursor=state.cursor, max_pages=max_pages):
+        pages = source.pages(query=query, cursor=state.cursor, max_pages=max_pages or settings.EARSHOT_DEMO_PAGES_PER_RUN)
+        for page in pages:
             with transaction.atomic():
                 result = page_ingest(platform=state.platform, posts=page.posts)
-                moved = SavedSearchPlatform.objects.filter(pk=state.pk, claim_token=run_token).update(cursor=page.cursor)
+                moved = SavedSearchPlatform.objects.filter(pk=state.pk, claim_token=run_token).update(
+                    cursor=page.cursor, next_run_at=timezone.now() + SavedSearchPlatform.CLAIM_LEASE
+                )
                 if moved != 1:
-                    # Our claim lapsed and another run owns the pair: drop this page.
+                    # Our claim lapsed or the search was deleted: drop this page.
                     transaction.set_rollback(True)
-                    status, error_text = SavedSearchPlatform.Status.ERROR, "claim lost to another run"
+                    status, error_text = SavedSearchPlatform.Status.ERROR, "The run lost its claim; the page was not stored."
                     break
                 HarvestRun.objects.filter(pk=run.pk).update(
                     pages=F("pages") + 1,
@@ -89,15 +100,20 @@ def harvest_run(*, state_id: int, token: uuid.UUID, max_pages: int | None = None
                     matched=F("matched") + result.matched,
                 )
             skipped.extend(page.skipped)
-            state.cursor = page.cursor
+            skipped.extend(result.skipped)
     except RateLimited as limited:
         status, error_text, next_run_at = limited.status, str(limited), limited.retry_at
         HarvestRun.objects.filter(pk=run.pk).update(rate_limit_waits=F("rate_limit_waits") + 1)
     except (HarvestError, QuerySyntaxError) as error:
         status, error_text = getattr(error, "status", SavedSearchPlatform.Status.ERROR), str(error)
         log.warning("Harvest of %s stopped: %s", state, error_text)
+    except Exception as error:  # the worker's boundary: record it, never leave a run hanging
+        status, error_text = SavedSearchPlatform.Status.ERROR, f"{error.__class__.__name__}: {error}"
+        log.exception("Harvest of %s failed", state)
     now = timezone.now()
-    HarvestRun.objects.filter(pk=run.pk).update(finished_at=now, status=status, errors=skipped + ([error_text] if error_text else []))
+    HarvestRun.objects.filter(pk=run.pk).update(
+        finished_at=now, status=status, errors=skipped + ([error_text] if error_text else [])
+    )
     SavedSearchPlatform.objects.filter(pk=state.pk, claim_token=run_token).update(
         claim_token=None,
         claimed_at=None,
@@ -106,8 +122,7 @@ def harvest_run(*, state_id: int, token: uuid.UUID, max_pages: int | None = None
         last_error=error_text,
         next_run_at=next_run_at or now + timedelta(minutes=search.interval_minutes),
     )
-    run.refresh_from_db()
-    return run
+    return HarvestRun.objects.filter(pk=run.pk).first()
 
 
 def saved_search_save(*, form, actor, ip: str | None = None):

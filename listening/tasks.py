@@ -13,13 +13,9 @@ def dispatch_due_harvests() -> int:
     return len(claims)
 
 
-@shared_task(
-    name="listening.tasks.harvest",
-    ignore_result=True,
-    autoretry_for=(ConnectionError, TimeoutError),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="listening.tasks.harvest", ignore_result=True)
 def harvest(state_id: int, token: str) -> None:
-    # A pair deleted since dispatch, or a redelivered task, finds no claim and does nothing.
+    # No task-level retry: the claim token is spent on the first attempt. A failed run
+    # records its error and the pair is harvested again at its next time; sources
+    # retry 5xx and timeouts themselves while they hold the claim.
     services.harvest_run(state_id=state_id, token=uuid.UUID(token))

@@ -121,3 +121,11 @@ def test_it_denies_everything_after_a_grant_is_revoked(client, comms_officer):
     client.force_login(comms_officer)
     assert client.get(reverse("triage:inbox", kwargs={"slug": "communications"})).status_code == 403
     assert client.get(reverse("home")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_admin_sign_in_page_sends_people_to_the_one_sign_in_page(client, comms_officer):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+    client.force_login(comms_officer)
+    assert client.get("/admin/login/?next=/admin/").status_code == 403

@@ -17,16 +17,29 @@ def inbox_item_decide(
     request_type: str = "",
     note: str = "",
     ip: str | None = None,
+    redecide: bool = False,
 ) -> Decision:
-    """Record a triage outcome, mark the item done, and audit it, in one transaction."""
+    """Record a triage outcome, mark the item done, and audit it, in one transaction.
+
+    An item already decided is refused unless `redecide` is set (the detail page's
+    "change decision"); every decision stays in the item's history.
+    """
     if outcome not in Outcome.values:
         raise DecisionRejected(f"{outcome!r} is not a triage outcome.")
     if request_type and request_type not in InformationRequestType.values:
         raise DecisionRejected(f"{request_type!r} is not a type of information request.")
     if request_type and outcome != Outcome.INFORMATION_REQUEST:
         raise DecisionRejected("Only an information request has a request type.")
+    if outcome == Outcome.INFORMATION_REQUEST and not request_type:
+        raise DecisionRejected("Say what kind of information request this is: FOI, EIR or subject access.")
     with transaction.atomic():
         locked = InboxItem.objects.select_for_update().get(pk=item.pk)
+        if locked.status == InboxItem.Status.DONE and not redecide:
+            # Two officers on one item: the second learns of the first instead of overwriting it.
+            earlier = locked.decisions.select_related("decided_by").order_by("-decided_at", "-id").first()
+            who = earlier.decided_by.get_username() if earlier and earlier.decided_by else "someone"
+            label = earlier.get_outcome_display().lower() if earlier else "decided"
+            raise DecisionRejected(f"Already decided by {who} as {label}. Reload to see it.")
         now = timezone.now()
         decision = Decision.objects.create(
             item=locked, outcome=outcome, request_type=request_type, note=note.strip(), decided_by=actor

@@ -39,7 +39,7 @@ def inbox(request, slug):
     status = "done" if request.GET.get("status") == "done" else "new"
     items = selectors.inbox_items(team_id=team.id, status=status)
     before = request.GET.get("before", "")
-    if before.isdigit() and status == "new":
+    if before.isascii() and before.isdecimal() and status == "new":
         items = items.filter(id__lt=int(before))
     page = list(items[: selectors.PAGE_SIZE + 1])
     has_more, page = len(page) > selectors.PAGE_SIZE, page[: selectors.PAGE_SIZE]
@@ -69,6 +69,7 @@ def decide(request, item_id):
             outcome=request.POST.get("outcome", ""),
             request_type=request.POST.get("request_type", "") if request.POST.get("outcome") == Outcome.INFORMATION_REQUEST else "",
             note=request.POST.get("note", ""),
+            redecide=request.POST.get("redecide") == "1",
             actor=request.user,
             ip=client_ip(request),
         )
@@ -76,11 +77,15 @@ def decide(request, item_id):
         if request.htmx:
             return HttpResponseBadRequest(str(rejected))
         messages.error(request, str(rejected))
+        if request.POST.get("redecide") == "1":
+            return redirect("triage:item", item_id=item.pk)
         return redirect("triage:inbox", slug=item.team.slug)
     decided = selectors.inbox_items(team_id=item.team_id, status="done").get(pk=item.pk)
     if request.htmx:
         return render(request, "triage/inbox.html#decided_row", {"item": decided, "team": item.team})
     messages.success(request, f"Recorded as {decided.latest_decision.get_outcome_display().lower()}.")
+    if request.POST.get("redecide") == "1":
+        return redirect("triage:item", item_id=item.pk)
     return redirect(reverse("triage:inbox", kwargs={"slug": item.team.slug}))
 
 

@@ -117,3 +117,43 @@ def test_a_disabled_search_is_not_dispatched(demo_searches):
     demo_searches[0].saved_search.__class__.objects.filter(pk=demo_searches[0].saved_search_id).update(enabled=False)
     claimed = {state_id for state_id, _ in services.harvest_dispatch_due()}
     assert demo_searches[0].pk not in claimed and len(claimed) == len(demo_searches) - 1
+
+
+def test_a_platform_without_a_source_finishes_its_run_with_a_clear_error(demo_searches):
+    state = demo_searches[0]
+    x = SavedSearchPlatform.objects.create(saved_search=state.saved_search, platform="x", next_run_at=timezone.now())
+    run = services.harvest_run(state_id=x.pk, token=services.harvest_claim(state_id=x.pk))
+    x.refresh_from_db()
+    assert run.status == "error" and run.finished_at is not None
+    assert "No source is installed" in x.last_error and x.last_status == "error"
+    assert x.claim_token is None and x.next_run_at > timezone.now()
+
+
+def test_a_search_deleted_during_its_run_ends_the_run_quietly(demo_searches):
+    state = demo_searches[0]
+
+    class DeletesItsSearch(DemoSource):
+        def pages(self, **kwargs):
+            for page in super().pages(**kwargs):
+                state.saved_search.delete()
+                yield page
+
+    assert services.harvest_run(state_id=state.pk, token=_claimed(state), source=DeletesItsSearch(page_size=5)) is None
+
+
+def test_a_late_task_gets_a_fresh_lease(demo_searches):
+    state = demo_searches[0]
+    token = _claimed(state)
+    SavedSearchPlatform.objects.filter(pk=state.pk).update(next_run_at=timezone.now())  # the lease ran out in the queue
+
+    seen = {}
+
+    class Watches(DemoSource):
+        def pages(self, **kwargs):
+            state.refresh_from_db()
+            seen["lease_ahead"] = state.next_run_at > timezone.now()
+            seen["claimed_again"] = state.pk in {state_id for state_id, _ in services.harvest_dispatch_due()}
+            yield from super().pages(**kwargs)
+
+    assert services.harvest_run(state_id=state.pk, token=token, max_pages=1, source=Watches(page_size=5)).status == "ok"
+    assert seen == {"lease_ahead": True, "claimed_again": False}

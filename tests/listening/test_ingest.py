@@ -55,3 +55,24 @@ def test_it_rebuilds_the_matcher_when_a_saved_search_changes(demo_searches, comm
     search = SavedSearch.objects.create(team=communications, name="cats", query="kittens")
     SavedSearchPlatform.objects.create(saved_search=search, platform="demo")
     assert page_ingest(platform="demo", posts=[post]).matched == 1
+
+
+def test_it_stores_a_raw_payload_with_nuls_and_nan(demo_searches):
+    post = Post(platform="demo", external_id="raw-1", text="Complained to the ICO",
+                raw={"text": "nul \x00 here", "score": float("nan"), "key\x00": [float("inf")]})
+    assert page_ingest(platform="demo", posts=[post]).new == 1
+    raw = Mention.objects.get(external_id="raw-1").raw
+    assert raw["score"] is None and "\x00" not in raw["text"]
+
+
+def test_it_skips_malformed_posts_and_says_why(demo_searches):
+    good = Post(platform="demo", external_id="ok-1", text="Complained to the ICO")
+    bad = [
+        Post(platform="demo", external_id="", text="the ICO"),
+        Post(platform="demo", external_id="x" * 300, text="the ICO"),
+        Post(platform="demo", external_id="nul\x00id", text="the ICO"),
+        Post(platform="myspace", external_id="m-1", text="the ICO"),
+    ]
+    result = page_ingest(platform="demo", posts=[bad[0], good, *bad[1:]])
+    assert result.new == 1 and len(result.skipped) == 4
+    assert list(Mention.objects.values_list("external_id", flat=True)) == ["ok-1"]

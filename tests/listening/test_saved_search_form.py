@@ -84,3 +84,13 @@ def test_try_it_reads_only_mentions_the_officer_may_see(signed_in, foi_team, mak
     body = signed_in.post(reverse("listening:saved_search_try"), {"query": '"the ICO"'}).content.decode()
     assert "<strong>0</strong> of 0 stored mentions" in body
     assert Mention.objects.count() == 1
+
+
+def test_a_comms_officer_cannot_write_foi_monitoring_searches(signed_in, communications):
+    signed_in.post(reverse("listening:saved_search_new"), _form(communications, "FOI overdue", purpose="foi_monitoring"))
+    assert not SavedSearch.objects.exists()
+
+
+def test_it_refuses_an_interval_of_zero(signed_in, communications):
+    response = signed_in.post(reverse("listening:saved_search_new"), _form(communications, "GDPR", interval_minutes=0))
+    assert response.status_code == 200 and not SavedSearch.objects.exists()

@@ -92,3 +92,38 @@ def test_it_lists_newest_first_in_a_fixed_number_of_queries(
     positions = [body.index(f'id="item-{item.id}"') for item in reversed(items)]
     assert positions == sorted(positions)
     assert "<mark>ICO</mark>" in body
+
+
+def test_a_second_officer_cannot_overwrite_a_decision(signed_in, communications, make_item, comms_officer):
+    item = make_item(communications)
+    signed_in.post(reverse("triage:decide", args=[item.id]), {"outcome": "complaint"})
+    response = signed_in.post(reverse("triage:decide", args=[item.id]), {"outcome": "no_action"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and "Already decided by carys as complaint" in response.content.decode()
+    assert list(item.decisions.values_list("outcome", flat=True)) == ["complaint"]
+
+
+def test_a_decision_can_be_changed_on_purpose_and_both_stay_in_the_history(signed_in, communications, make_item):
+    item = make_item(communications)
+    signed_in.post(reverse("triage:decide", args=[item.id]), {"outcome": "news_item"})
+    response = signed_in.post(
+        reverse("triage:decide", args=[item.id]), {"outcome": "complaint", "redecide": "1", "note": "misread it"}
+    )
+    assert response["Location"] == reverse("triage:item", args=[item.id])
+    assert list(item.decisions.order_by("id").values_list("outcome", flat=True)) == ["news_item", "complaint"]
+    assert AuditEvent.objects.filter(action="triage.decide", object_id=str(item.id)).count() == 2
+    assert "misread it" in signed_in.get(reverse("triage:item", args=[item.id])).content.decode()
+
+
+def test_an_information_request_needs_its_type(communications, make_item, comms_officer):
+    from triage.services import DecisionRejected, inbox_item_decide
+
+    item = make_item(communications)
+    with pytest.raises(DecisionRejected, match="FOI, EIR or subject access"):
+        inbox_item_decide(item=item, outcome="information_request", actor=comms_officer)
+    assert not Decision.objects.exists()
+
+
+def test_a_strange_page_cursor_is_ignored_not_an_error(signed_in, communications, make_item):
+    make_item(communications)
+    for before in ("²", "abc", "-1", "9" * 40):
+        assert signed_in.get(reverse("triage:inbox", args=["communications"]), {"before": before}).status_code == 200
