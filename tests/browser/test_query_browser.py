@@ -25,3 +25,14 @@ def test_an_unbalanced_quote_shows_at_the_caret_and_clears_when_fixed(page, sign
     page.locator("#try-it-panel .try-summary").wait_for()
     assert "1 of 2" in page.locator("#try-it-panel .try-summary").inner_text()
     assert page.locator("#try-it-panel mark").first.inner_text().lower() in ("data protection fee", "scam")
+
+
+def test_choosing_a_platform_shows_what_it_will_be_asked(page, sign_in, live_server, comms_officer):
+    sign_in("carys")
+    page.goto(f"{live_server.url}/searches/new/")
+    page.locator("#id_query").fill("privacy NEAR/3 fine")
+    page.locator("#query-check .query-ok").wait_for()
+    page.check("#id_platforms input[value=x]")
+    preview = page.locator("#query-check .previews li").first
+    preview.wait_for()
+    assert "X" in preview.inner_text() and "privacy" in preview.inner_text() and "NEAR" not in preview.inner_text()
