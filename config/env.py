@@ -76,6 +76,18 @@ def database_from_url(url: str) -> dict:
     }
 
 
+def redis_url_checked(url: str) -> str:
+    """REDIS_URL as given, once it is a URL redis-py can use."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ImproperSetting(f"REDIS_URL must be redis://, rediss:// or unix://, got {url!r}")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ImproperSetting(f"REDIS_URL names no host: {url!r}")
+    if parts.scheme == "unix" and not parts.path:
+        raise ImproperSetting(f"REDIS_URL names no socket path: {url!r}")
+    return url
+
+
 def email_from_url(url: str) -> dict:
     """EMAIL_* settings from smtp://user:pass@host:port, smtp+tls://…, console:// or memory://"""
     parts = urlsplit(url)

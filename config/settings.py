@@ -17,6 +17,7 @@ from config.env import (
     env_int,
     env_list,
     env_str,
+    redis_url_checked,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +54,7 @@ if not DATABASE_URL or not REDIS_URL:
         REDIS_URL = embedded.redis_url(VAR_DIR)
 
 DATABASES = {"default": database_from_url(DATABASE_URL)}
+REDIS_URL = redis_url_checked(REDIS_URL)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [

@@ -2,7 +2,15 @@
 
 import pytest
 
-from config.env import ImproperSetting, database_from_url, email_from_url, env_bool, env_int, env_list
+from config.env import (
+    ImproperSetting,
+    database_from_url,
+    email_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    redis_url_checked,
+)
 
 
 @pytest.mark.parametrize("raw,expected", [("1", True), ("true", True), ("Yes", True), ("0", False), ("off", False), ("", False)])
@@ -48,9 +56,33 @@ def test_it_refuses_a_bad_database_url(url, message):
         database_from_url(url)
 
 
+@pytest.mark.parametrize("url", ["localhost:6379", "http://redis:6379/0", "redis:///0", "unix://"])
+def test_it_refuses_a_bad_redis_url(url):
+    with pytest.raises(ImproperSetting, match="REDIS_URL"):
+        redis_url_checked(url)
+
+
+def test_it_accepts_redis_urls():
+    for url in ("redis://127.0.0.1:6379/0", "rediss://:pw@cache.internal:6380/1", "unix:///tmp/r.sock?db=0"):
+        assert redis_url_checked(url) == url
+
+
 def test_it_reads_email_urls():
     smtp = email_from_url("smtp+tls://mailer:secret@mail.example.gov.uk:587")
     assert smtp["EMAIL_HOST"] == "mail.example.gov.uk" and smtp["EMAIL_USE_TLS"] and smtp["EMAIL_PORT"] == 587
     assert email_from_url("console://")["EMAIL_BACKEND"].endswith("console.EmailBackend")
     with pytest.raises(ImproperSetting, match="EMAIL_URL scheme"):
         email_from_url("pigeon://loft")
+
+
+def test_the_settings_module_stops_on_a_bad_value():
+    """Importing settings with a typo in DEBUG fails at start, with the variable named."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support import ROOT
+
+    env = dict(os.environ, DEBUG="maybe", DATABASE_URL="postgresql://postgres@127.0.0.1:5432/x", REDIS_URL="redis://127.0.0.1:6379/0")
+    result = subprocess.run([sys.executable, "-c", "import config.settings"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and "DEBUG='maybe' is not a boolean" in result.stderr
