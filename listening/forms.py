@@ -17,6 +17,13 @@ class SavedSearchForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.access = access
         self.fields["team"].queryset = self.fields["team"].queryset.filter(id__in=access.team_ids())
+        from listening.sources.registry import installed_platforms
+
+        labels = [Platform(p).label for p in installed_platforms()]
+        self.fields["platforms"].help_text = (
+            f"Where this search runs. Harvested in this installation: {', '.join(labels)}; "
+            "for the others, the query they would be asked is shown below."
+        )
         if self.instance.pk:
             self.initial["platforms"] = self.instance.platforms
         elif len(access.team_ids()) == 1:
