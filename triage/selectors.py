@@ -22,6 +22,5 @@ def inbox_items(*, team_id: int, status: str) -> QuerySet[InboxItem]:
     )
 
 
-def inbox_counts(*, team_id: int) -> dict[str, int]:
-    open_count = InboxItem.objects.filter(team_id=team_id).exclude(status=InboxItem.Status.DONE).count()
-    return {"new": open_count}
+def open_count(*, team_id: int) -> int:
+    return InboxItem.objects.filter(team_id=team_id).exclude(status=InboxItem.Status.DONE).count()

@@ -47,6 +47,7 @@ def inbox(request, slug):
         "team": team,
         "teams": Team.objects.filter(id__in=request.access.team_ids()),
         "status": status,
+        "open_count": selectors.open_count(team_id=team.id),
         "items": page,
         "has_more": has_more and status == "new",
         "next_before": page[-1].id if page else None,

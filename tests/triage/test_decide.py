@@ -82,7 +82,7 @@ def test_it_lists_newest_first_in_a_fixed_number_of_queries(
         MentionHit.objects.create(mention=item.mention, saved_search=search, spans={"text": [[0, 3]]})
     url = reverse("triage:inbox", args=["communications"])
     signed_in.get(url)  # warm the session
-    with django_assert_num_queries(8) as captured:
+    with django_assert_num_queries(9) as captured:
         body = signed_in.get(url).content.decode()
     for _ in range(20):
         more = make_item(communications, text="ICO again")
@@ -92,6 +92,7 @@ def test_it_lists_newest_first_in_a_fixed_number_of_queries(
     positions = [body.index(f'id="item-{item.id}"') for item in reversed(items)]
     assert positions == sorted(positions)
     assert "<mark>ICO</mark>" in body
+    assert '<span class="count">3</span>' in body
 
 
 def test_a_second_officer_cannot_overwrite_a_decision(signed_in, communications, make_item, comms_officer):
