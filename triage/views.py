@@ -83,7 +83,8 @@ def decide(request, item_id):
         return redirect("triage:inbox", slug=item.team.slug)
     decided = selectors.inbox_items(team_id=item.team_id, status="done").get(pk=item.pk)
     if request.htmx:
-        return render(request, "triage/inbox.html#decided_row", {"item": decided, "team": item.team})
+        context = {"item": decided, "team": item.team, "open_count": selectors.open_count(team_id=item.team_id)}
+        return render(request, "triage/inbox.html#decided_row", context)
     messages.success(request, f"Recorded as {decided.latest_decision.get_outcome_display().lower()}.")
     if request.POST.get("redecide") == "1":
         return redirect("triage:item", item_id=item.pk)

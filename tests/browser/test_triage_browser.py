@@ -16,6 +16,7 @@ def test_a_comms_officer_triages_a_demo_mention_and_it_stays_decided(page, sign_
     assert "/inbox/communications/" in page.url
     rows = page.locator("#inbox-items > li.item")
     before = rows.count()
+    open_before = int(page.locator("#open-count").inner_text())
     assert before >= 2
     first = rows.first
     item_id = first.get_attribute("data-item")
@@ -23,6 +24,7 @@ def test_a_comms_officer_triages_a_demo_mention_and_it_stays_decided(page, sign_
     decided = page.locator(f"#item-{item_id}.decided")
     decided.wait_for()
     assert "Complaint" in decided.inner_text()
+    assert page.locator("#open-count").inner_text() == str(open_before - 1)
 
     page.reload()
     assert page.locator(f"#item-{item_id}").count() == 0

@@ -92,7 +92,7 @@ def test_it_lists_newest_first_in_a_fixed_number_of_queries(
     positions = [body.index(f'id="item-{item.id}"') for item in reversed(items)]
     assert positions == sorted(positions)
     assert "<mark>ICO</mark>" in body
-    assert '<span class="count">3</span>' in body
+    assert '<span class="count" id="open-count">3</span>' in body
 
 
 def test_a_second_officer_cannot_overwrite_a_decision(signed_in, communications, make_item, comms_officer):
