@@ -86,3 +86,30 @@ def test_the_settings_module_stops_on_a_bad_value():
     env = dict(os.environ, DEBUG="maybe", DATABASE_URL="postgresql://postgres@127.0.0.1:5432/x", REDIS_URL="redis://127.0.0.1:6379/0")
     result = subprocess.run([sys.executable, "-c", "import config.settings"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_checks():
+    import os
+    import subprocess
+    import sys
+
+    from tests.support import ROOT, process_env
+
+    env = process_env(EARSHOT_PRODUCTION="1", SECRET_KEY="k" * 20 + "Zx9!" * 10, ALLOWED_HOSTS="earshot.example.gov.uk")
+    env.pop("DEBUG", None)
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    import subprocess
+    import sys
+
+    from tests.support import ROOT, process_env
+
+    env = process_env(EARSHOT_PRODUCTION="1")
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run([sys.executable, "-c", "import config.settings"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and "SECRET_KEY must be set in production" in result.stderr
