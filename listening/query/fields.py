@@ -90,12 +90,43 @@ def known_field(name: str) -> bool:
     return name.casefold() in CANONICAL
 
 
+# Names other search tools use for one of ours, suggested when spelling alone finds nothing close.
+FIELD_SYNONYMS = {
+    "domain": "links",
+    "host": "site",
+    "user": "author",
+    "username": "author",
+    "handle": "author",
+    "by": "author",
+    "account": "author",
+    "reply": "to",
+    "replyto": "to",
+    "retweet": "is",
+    "repost": "is",
+    "quote": "is",
+    "media": "has",
+    "type": "is",
+    "kind": "is",
+}
+
+
+def _close_field(key: str) -> str | None:
+    close = difflib.get_close_matches(key, list(CANONICAL), n=1, cutoff=0.6)
+    return close[0] if close else FIELD_SYNONYMS.get(key)
+
+
 def unknown_field_message(name: str) -> str:
-    close = difflib.get_close_matches(name.casefold(), list(CANONICAL), n=1, cutoff=0.6)
+    """Suggest the nearest known operator; when even that is a long way off, list them all too."""
+    key = name.casefold()
+    close = _close_field(key)
     if close:
-        return f"Unknown operator {name}: did you mean {close[0]}:?"
+        return f"Unknown operator {name}: did you mean {close}:?"
+    nearest = max(CANONICAL, key=lambda known: difflib.SequenceMatcher(None, key, known).ratio())
     names = ", ".join(f"{known}:" for known in CANONICAL)
-    return f'Unknown operator {name}: the operators are {names}. To search for the words, put them in quotes: "{name} …"'
+    return (
+        f"Unknown operator {name}: did you mean {nearest}:? The operators are {names}. "
+        f'To search for the words, put them in quotes: "{name} …"'
+    )
 
 
 class Field(Node):

@@ -16,7 +16,8 @@ OR-lists of them. Brackets nest at most 50 deep.
 Error positions: an operator without its operand points at the operator (for
 `a NEAR/2 NOT b`, at NEAR); mixed AND/OR at the first connector that disagrees
 (for adjacency, the operand after it); a NEAR operand it does not take at that
-operand; unclosed and unmatched brackets at the bracket.
+operand's first character (its opening bracket, if bracketed); unclosed and
+unmatched brackets at the bracket.
 """
 
 from listening.query.ast import And, Near, Node, Or, Phrase, Proximity
@@ -175,6 +176,9 @@ class Parser:
             raise QuerySyntaxError("Unclosed bracket: add a ) to close the ( here", item.position)
         self.take()
         self.depth -= 1
+        # A bracketed operand starts at its bracket: an error about it (a NEAR operand NEAR
+        # does not take) points there, as it does for a bracketed AND.
+        node.position = item.position
         return node
 
 
