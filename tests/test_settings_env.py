@@ -97,6 +97,7 @@ def test_production_settings_pass_the_deploy_checks():
 
     env = process_env(EARSHOT_PRODUCTION="1", SECRET_KEY="k" * 20 + "Zx9!" * 10, ALLOWED_HOSTS="earshot.example.gov.uk")
     env.pop("DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
