@@ -9,16 +9,19 @@ spans)`, which adds the (start, end) offsets of what matched to `spans[field]`
 (0 = text, 1 = title); it is only called on a node that evaluated true.
 """
 
+from abc import ABC, abstractmethod
+
 from listening.query.terms import MENTION, TokenTerm
 
 TEXT, TITLE = 0, 1
 
 
-class Node:
+class Node(ABC):
     position = 0  # where the node starts in the (normalised) query, for error messages
 
+    @abstractmethod
     def evaluate(self, post, lists) -> bool:
-        raise NotImplementedError
+        """Whether the prepared post matches this part of the query."""
 
     def collect_spans(self, post, lists, spans) -> None:
         """Add the spans of what matched. Nodes without text add nothing."""

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-
-def case(id, query, expected, lists=None, **post_kw):
-    return pytest.param(query, post_kw, lists, expected, id=id)
-
-
-def run(check, query, post_kw, lists, expected):
-    got = check(query, post_kw, lists)
-    assert got is expected, (
-        f"parse({query!r}).matches(post(**{post_kw!r})) returned {got!r}; "
-        f"the spec says {expected!r}"
-    )
+from tests.query.conformance import case, run
 
 
 LOWERCASE_ARE_WORDS = [
