@@ -76,6 +76,9 @@ class SavedSearch(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Deleting a saved search archives it: disabled, hidden from lists, its hits and
+    # runs kept until retention removes them.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["team__name", "name"]
