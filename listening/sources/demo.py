@@ -54,10 +54,11 @@ def demo_post(round_no: int, offset: int) -> Post:
 class DemoSource(Source):
     platform = "demo"
 
-    def __init__(self, page_size: int | None = None):
+    def __init__(self, *, credentials=None, base_url=None, page_size: int | None = None):
+        super().__init__(credentials=credentials, base_url=base_url)
         self.page_size = page_size or settings.EARSHOT_DEMO_PAGE_SIZE
 
-    def pages(self, *, query, cursor: dict, max_pages: int) -> Iterator[Page]:
+    def pages(self, *, query=None, channel=None, cursor: dict, max_pages: int) -> Iterator[Page]:
         total = len(load_sample()["posts"])
         round_no = int(cursor.get("round", 0))
         offset = int(cursor.get("offset", 0))
@@ -68,4 +69,7 @@ class DemoSource(Source):
                     round_no, offset = round_no + 1, 0
                 posts.append(demo_post(round_no, offset))
                 offset += 1
-            yield Page(posts=posts, cursor={"round": round_no, "offset": offset}, has_more=True)
+            yield Page(posts=posts, cursor={"round": round_no, "offset": offset}, has_more=True, requests=0)
+
+    def check_connection(self) -> str:
+        return f"The demo sample holds {len(load_sample()['posts'])} posts."
