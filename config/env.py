@@ -32,14 +32,17 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperSetting(f"{name}={raw!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ImproperSetting(f"{name}={raw!r} is not a whole number") from None
+    if minimum is not None and value < minimum:
+        raise ImproperSetting(f"{name}={raw!r} is too small: use {minimum} or more")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

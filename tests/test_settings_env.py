@@ -114,3 +114,50 @@ def test_production_refuses_to_start_without_a_secret_key():
     env.pop("SECRET_KEY", None)
     result = subprocess.run([sys.executable, "-c", "import config.settings"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "SECRET_KEY must be set in production" in result.stderr
+
+
+def _settings_import(**env_changes):
+    """Import the settings in a fresh process; None in env_changes unsets a variable."""
+    import subprocess
+    import sys
+
+    from tests.support import ROOT, process_env
+
+    env = process_env()
+    for name in ("DEBUG", "EARSHOT_PRODUCTION", "SECRET_KEY", "ALLOWED_HOSTS", "BEHIND_PROXY", "TRUSTED_PROXY_COUNT"):
+        env.pop(name, None)
+    for name, value in env_changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return subprocess.run([sys.executable, "-c", "import config.settings"], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def test_it_refuses_a_number_below_its_minimum(monkeypatch):
+    monkeypatch.setenv("TRUSTED_PROXY_COUNT", "0")
+    with pytest.raises(ImproperSetting, match="TRUSTED_PROXY_COUNT='0' is too small: use 1 or more"):
+        env_int("TRUSTED_PROXY_COUNT", 1, minimum=1)
+
+
+def test_behind_a_proxy_it_needs_at_least_one_trusted_proxy():
+    result = _settings_import(BEHIND_PROXY="1", TRUSTED_PROXY_COUNT="0")
+    assert result.returncode != 0 and "TRUSTED_PROXY_COUNT='0' is too small: use 1 or more" in result.stderr
+
+
+def test_it_refuses_a_trusted_proxy_count_when_not_behind_a_proxy():
+    result = _settings_import(TRUSTED_PROXY_COUNT="2")
+    assert result.returncode != 0 and "TRUSTED_PROXY_COUNT=2 but BEHIND_PROXY is off" in result.stderr
+
+
+def test_it_reads_the_trusted_proxy_count_behind_a_proxy():
+    import subprocess
+    import sys
+
+    from tests.support import ROOT, process_env
+
+    env = process_env(BEHIND_PROXY="1", TRUSTED_PROXY_COUNT="2")
+    code = "import django; django.setup(); from django.conf import settings; print(settings.TRUSTED_PROXY_COUNT, settings.AXES_CLIENT_IP_CALLABLE)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2", "governance.services.client_ip"]
