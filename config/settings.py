@@ -17,6 +17,7 @@ from config.env import (
     env_int,
     env_list,
     env_str,
+    production_settings_checked,
     redis_url_checked,
 )
 
@@ -42,6 +43,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+if PRODUCTION:
+    production_settings_checked(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
 
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
