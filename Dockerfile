@@ -26,8 +26,11 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
  && rm /tmp/requirements.txt
 
 COPY . .
+# collectstatic imports the production settings, which refuse a weak key: it gets a
+# throwaway strong one, used for nothing and kept nowhere.
 RUN pip install --no-deps . \
- && SECRET_KEY=collectstatic-only DATABASE_URL=postgresql://unused@localhost/unused REDIS_URL=redis://localhost:6379/0 \
+ && SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    DATABASE_URL=postgresql://unused@localhost/unused REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput \
  && python -m compileall -q /app
 

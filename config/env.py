@@ -32,14 +32,17 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperSetting(f"{name}={raw!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ImproperSetting(f"{name}={raw!r} is not a whole number") from None
+    if minimum is not None and value < minimum:
+        raise ImproperSetting(f"{name}={raw!r} is too small: use {minimum} or more")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -111,3 +114,42 @@ def email_from_url(url: str) -> dict:
             EMAIL_USE_SSL=parts.scheme == "smtp+ssl",
         )
     return settings
+
+
+# Django's rule for a strong key, as its deploy check (security.W009) applies it.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
+SECRET_KEY_INSECURE_PREFIX = "django-insecure-"
+NEW_SECRET_KEY_COMMAND = "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def secret_key_weaknesses(key: str) -> list[str]:
+    """What makes a key weak by Django's rule; empty when it is strong. Never the key itself."""
+    weaknesses = []
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        weaknesses.append(f"it has {len(key)} characters, fewer than {SECRET_KEY_MIN_LENGTH}")
+    if len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        weaknesses.append(f"it has {len(set(key))} different characters, fewer than {SECRET_KEY_MIN_UNIQUE_CHARACTERS}")
+    if key.startswith(SECRET_KEY_INSECURE_PREFIX):
+        weaknesses.append(f"it starts {SECRET_KEY_INSECURE_PREFIX!r}, the mark of a development key")
+    return weaknesses
+
+
+def production_settings_checked(*, debug: bool, secret_key: str, allowed_hosts: list[str]) -> None:
+    """Stop a production process at start on settings `check --deploy` would only warn about.
+
+    A warning in a log nobody reads leaves a live site with debug pages or a guessable
+    key, so every problem is named at once, each with what to set instead.
+    """
+    problems = []
+    if debug:
+        problems.append("DEBUG is on: set DEBUG=0 or leave it unset (debug pages show settings and code to anyone)")
+    if weaknesses := secret_key_weaknesses(secret_key):
+        problems.append(f"SECRET_KEY is weak ({'; '.join(weaknesses)}): make a new one with {NEW_SECRET_KEY_COMMAND}")
+    if not allowed_hosts:
+        problems.append(
+            "ALLOWED_HOSTS is empty: set it to the host names the site is served on, "
+            "comma-separated, e.g. ALLOWED_HOSTS=earshot.example.gov.uk"
+        )
+    if problems:
+        raise ImproperSetting("EARSHOT_PRODUCTION=1 refuses to start:\n" + "\n".join(f"  - {p}" for p in problems))

@@ -17,6 +17,7 @@ from config.env import (
     env_int,
     env_list,
     env_str,
+    production_settings_checked,
     redis_url_checked,
 )
 
@@ -42,6 +43,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+if PRODUCTION:
+    production_settings_checked(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
 
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
@@ -102,10 +105,19 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-if env_bool("BEHIND_PROXY", False):
-    # The client's address is the one our proxy appended to X-Forwarded-For.
-    AXES_IPWARE_PROXY_COUNT = 1
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The lockout keys on the same client address as the audit log.
+AXES_CLIENT_IP_CALLABLE = "governance.services.client_ip"
+# Behind a reverse proxy the connecting address is the proxy's. The client's address is
+# read from X-Forwarded-For, trusting only the entries our own proxies appended.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
+    TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1, minimum=1)
+else:
+    if count := env_int("TRUSTED_PROXY_COUNT", 0, minimum=0):
+        raise ImproperSetting(
+            f"TRUSTED_PROXY_COUNT={count} but BEHIND_PROXY is off: set BEHIND_PROXY=1 as well, or unset TRUSTED_PROXY_COUNT"
+        )
+    TRUSTED_PROXY_COUNT = 0
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -167,7 +179,6 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # health checks come over plain http in
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000) if SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
-BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -114,3 +114,98 @@ def test_production_refuses_to_start_without_a_secret_key():
     env.pop("SECRET_KEY", None)
     result = subprocess.run([sys.executable, "-c", "import config.settings"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "SECRET_KEY must be set in production" in result.stderr
+
+
+def _settings_import(**env_changes):
+    """Import the settings in a fresh process; None in env_changes unsets a variable."""
+    import subprocess
+    import sys
+
+    from tests.support import ROOT, process_env
+
+    env = process_env()
+    for name in ("DEBUG", "EARSHOT_PRODUCTION", "SECRET_KEY", "ALLOWED_HOSTS", "BEHIND_PROXY", "TRUSTED_PROXY_COUNT"):
+        env.pop(name, None)
+    for name, value in env_changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return subprocess.run([sys.executable, "-c", "import config.settings"], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def test_it_refuses_a_number_below_its_minimum(monkeypatch):
+    monkeypatch.setenv("TRUSTED_PROXY_COUNT", "0")
+    with pytest.raises(ImproperSetting, match="TRUSTED_PROXY_COUNT='0' is too small: use 1 or more"):
+        env_int("TRUSTED_PROXY_COUNT", 1, minimum=1)
+
+
+def test_behind_a_proxy_it_needs_at_least_one_trusted_proxy():
+    result = _settings_import(BEHIND_PROXY="1", TRUSTED_PROXY_COUNT="0")
+    assert result.returncode != 0 and "TRUSTED_PROXY_COUNT='0' is too small: use 1 or more" in result.stderr
+
+
+def test_it_refuses_a_trusted_proxy_count_when_not_behind_a_proxy():
+    result = _settings_import(TRUSTED_PROXY_COUNT="2")
+    assert result.returncode != 0 and "TRUSTED_PROXY_COUNT=2 but BEHIND_PROXY is off" in result.stderr
+
+
+def test_it_reads_the_trusted_proxy_count_behind_a_proxy():
+    import subprocess
+    import sys
+
+    from tests.support import ROOT, process_env
+
+    env = process_env(BEHIND_PROXY="1", TRUSTED_PROXY_COUNT="2")
+    code = "import django; django.setup(); from django.conf import settings; print(settings.TRUSTED_PROXY_COUNT, settings.AXES_CLIENT_IP_CALLABLE)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2", "governance.services.client_ip"]
+
+
+STRONG_KEY = "n7Qe2pVx" * 7  # 56 characters, 8 different
+PRODUCTION = {"EARSHOT_PRODUCTION": "1", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "earshot.example.gov.uk"}
+
+
+@pytest.mark.parametrize("weak,message", [
+    ({"DEBUG": "1"}, "DEBUG is on: set DEBUG=0 or leave it unset"),
+    ({"SECRET_KEY": "short"}, "SECRET_KEY is weak (it has 5 characters, fewer than 50)"),
+    ({"SECRET_KEY": "ab" * 30}, "SECRET_KEY is weak (it has 2 different characters, fewer than 5)"),
+    ({"SECRET_KEY": "django-insecure-" + STRONG_KEY}, "SECRET_KEY is weak (it starts 'django-insecure-'"),
+    ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is empty: set it to the host names the site is served on"),
+    ({"ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS is empty"),
+])
+def test_production_refuses_to_start_with_a_weak_setting(weak, message):
+    result = _settings_import(**{**PRODUCTION, **weak})
+    assert result.returncode != 0
+    assert "EARSHOT_PRODUCTION=1 refuses to start" in result.stderr and message in result.stderr
+    assert STRONG_KEY not in result.stderr  # the key is never printed
+
+
+def test_production_names_every_weak_setting_at_once():
+    result = _settings_import(**{**PRODUCTION, "DEBUG": "1", "SECRET_KEY": "short", "ALLOWED_HOSTS": ""})
+    assert result.returncode != 0
+    for name in ("DEBUG is on", "SECRET_KEY is weak", "ALLOWED_HOSTS is empty"):
+        assert name in result.stderr
+
+
+@pytest.mark.parametrize("extra", [{}, {"DEBUG": "0"}])
+def test_production_starts_with_strong_settings(extra):
+    result = _settings_import(**PRODUCTION, **extra)
+    assert result.returncode == 0, result.stderr
+
+
+def test_weak_settings_still_start_outside_production():
+    result = _settings_import(DEBUG="1", SECRET_KEY="short", ALLOWED_HOSTS="")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("key", [
+    "short", "a" * 60, "abcd" * 13, "abcde" * 10, "abcde" * 10 + "f", "django-insecure-" + "x7Kp2" * 10, STRONG_KEY, "x" * 49 + "abcd",
+])
+def test_the_secret_key_rule_is_djangos(key):
+    from django.core.checks.security.base import _check_secret_key
+
+    from config.env import secret_key_weaknesses
+
+    assert (not secret_key_weaknesses(key)) is _check_secret_key(key)
