@@ -13,20 +13,9 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from listening.matching import compiled_searches, watch_lists_for
-from listening.models import Mention, MentionHit, Platform
+from listening.models import Platform
 from listening.posts import Post
 from listening.query import WatchLists, prepare
-from triage.models import InboxItem
-
-_MENTION_COLUMNS = (
-    "platform", "external_id", "url", "author_handle", "author_name", "text", "title", "lang",
-    "links", "mentions", "in_reply_to_handle", "kind", "posted_at", "first_seen_at", "raw",
-)
-_PLACEHOLDERS = "(" + ", ".join(
-    "%s::text[]" if column == "links" else "%s::varchar[]" if column == "mentions" else "%s"
-    for column in _MENTION_COLUMNS
-) + ")"
-
 
 PLATFORMS = frozenset(Platform.values)
 
@@ -75,35 +64,101 @@ def _clean(text: str) -> str:
     return text.replace("\x00", "\ufffd") if text else ""
 
 
-def _mention_row(post: Post, now) -> tuple:
-    return (
-        post.platform, post.external_id, _clean(post.url)[:2000], _clean(post.author_handle)[:200],
-        _clean(post.author_name)[:300], _clean(post.text), _clean(post.title), _clean(post.lang)[:10],
-        [_clean(link) for link in post.links], [_clean(m)[:200] for m in post.mentions],
-        _clean(post.in_reply_to_handle)[:200], _clean(post.kind)[:20] or "post", post.created_at, now,
-        Jsonb(_json_safe(dict(post.raw))),
-    )
+_STORE_PAGE_SQL = """
+WITH posts AS (
+    SELECT * FROM unnest(
+        %(platform)s::text[], %(external_id)s::text[], %(url)s::text[], %(author_handle)s::text[],
+        %(author_name)s::text[], %(text)s::text[], %(title)s::text[], %(lang)s::text[], %(links)s::jsonb[],
+        %(mentions)s::jsonb[], %(in_reply_to_handle)s::text[], %(kind)s::text[], %(posted_at)s::timestamptz[],
+        %(raw)s::jsonb[]
+    ) WITH ORDINALITY AS p(platform, external_id, url, author_handle, author_name, text, title, lang, links,
+                           mentions, in_reply_to_handle, kind, posted_at, raw, n)
+),
+stored AS (
+    INSERT INTO listening_mention (platform, external_id, url, author_handle, author_name, text, title, lang,
+                                   links, mentions, in_reply_to_handle, kind, posted_at, first_seen_at, raw)
+    SELECT platform, external_id, url, author_handle, author_name, text, title, lang,
+           ARRAY(SELECT jsonb_array_elements_text(links)),
+           ARRAY(SELECT jsonb_array_elements_text(mentions))::varchar[],
+           in_reply_to_handle, kind, posted_at, %(now)s, raw
+    FROM posts
+    -- Rows in key order, so two pages upserting the same posts cannot deadlock.
+    ORDER BY platform, external_id
+    -- A no-op update, so RETURNING also reports rows that were already there.
+    ON CONFLICT (platform, external_id) DO UPDATE SET platform = EXCLUDED.platform
+    RETURNING id, platform, external_id, (xmax = 0) AS inserted
+),
+keyed AS (
+    SELECT posts.n, stored.id, stored.inserted FROM posts JOIN stored USING (platform, external_id)
+),
+hits AS (
+    INSERT INTO listening_mentionhit (mention_id, saved_search_id, spans, matched_at)
+    SELECT keyed.id, h.search_id, h.spans, %(now)s
+    FROM unnest(%(hit_n)s::bigint[], %(hit_search)s::bigint[], %(hit_spans)s::jsonb[]) AS h(n, search_id, spans)
+    JOIN keyed USING (n)
+    ON CONFLICT (mention_id, saved_search_id) DO NOTHING
+),
+inbox AS (
+    INSERT INTO triage_inboxitem (team_id, mention_id, status, created_at)
+    SELECT i.team_id, keyed.id, 'new', %(now)s
+    FROM unnest(%(inbox_n)s::bigint[], %(inbox_team)s::bigint[]) AS i(n, team_id)
+    JOIN keyed USING (n)
+    ON CONFLICT (team_id, mention_id) DO NOTHING
+)
+SELECT count(*) FILTER (WHERE inserted),
+       -- The foreign-key checks at COMMIT are cached plans. One made while the mention
+       -- table was small (a new install, or statistics left stale by a purge) scans it
+       -- sequentially for ever after; planning each check afresh keeps them on the index.
+       set_config('plan_cache_mode', 'force_custom_plan', true)
+FROM keyed
+"""
 
 
-def mentions_upsert(posts: list[Post]) -> tuple[dict[tuple[str, str], int], int]:
-    """Insert posts not stored yet, in one statement. Returns ids by key, and how many were new."""
-    if not posts:
-        return {}, 0
+def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> int:
+    """Store matched posts, their hits and inbox items in one statement; returns how many were new.
+
+    `matched` holds (post, spans by saved search id, team ids). One round trip, on a
+    server-side-bound, prepared statement: the rows travel as arrays, not as SQL text.
+    """
+    from psycopg import Cursor
+
     now = timezone.now()
-    params: list = []
-    for post in posts:
-        params.extend(_mention_row(post, now))
-    sql = (
-        f"INSERT INTO {Mention._meta.db_table} ({', '.join(_MENTION_COLUMNS)}) VALUES "
-        + ", ".join([_PLACEHOLDERS] * len(posts))
-        # A no-op update, so RETURNING also reports rows that were already there.
-        + " ON CONFLICT (platform, external_id) DO UPDATE SET platform = EXCLUDED.platform"
-        + " RETURNING id, platform, external_id, (xmax = 0) AS inserted"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return {(platform, external_id): pk for pk, platform, external_id, _ in rows}, sum(1 for *_, new in rows if new)
+    columns: dict[str, list] = {name: [] for name in (
+        "platform", "external_id", "url", "author_handle", "author_name", "text", "title", "lang", "links",
+        "mentions", "in_reply_to_handle", "kind", "posted_at", "raw",
+    )}
+    hit_n, hit_search, hit_spans, inbox_n, inbox_team = [], [], [], [], []
+    for n, (post, spans_by_search, teams) in enumerate(matched, start=1):
+        columns["platform"].append(post.platform)
+        columns["external_id"].append(post.external_id)
+        columns["url"].append(_clean(post.url)[:2000])
+        columns["author_handle"].append(_clean(post.author_handle)[:200])
+        columns["author_name"].append(_clean(post.author_name)[:300])
+        columns["text"].append(_clean(post.text))
+        columns["title"].append(_clean(post.title))
+        columns["lang"].append(_clean(post.lang)[:10])
+        columns["links"].append(Jsonb([_clean(link) for link in post.links]))
+        columns["mentions"].append(Jsonb([_clean(m)[:200] for m in post.mentions]))
+        columns["in_reply_to_handle"].append(_clean(post.in_reply_to_handle)[:200])
+        columns["kind"].append(_clean(post.kind)[:20] or "post")
+        columns["posted_at"].append(post.created_at)
+        columns["raw"].append(Jsonb(_json_safe(dict(post.raw))))
+        for search_id, spans in spans_by_search.items():
+            hit_n.append(n)
+            hit_search.append(search_id)
+            hit_spans.append(Jsonb(spans))
+        for team_id in teams:
+            inbox_n.append(n)
+            inbox_team.append(team_id)
+    params = {
+        **columns, "now": now, "hit_n": hit_n, "hit_search": hit_search, "hit_spans": hit_spans,
+        "inbox_n": inbox_n, "inbox_team": inbox_team,
+    }
+    connection.ensure_connection()
+    with Cursor(connection.connection) as cursor:
+        cursor.execute(_STORE_PAGE_SQL, params, prepare=True)
+        new, _ = cursor.fetchone()
+    return new
 
 
 def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
@@ -135,17 +190,12 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
     if not matched:
         return PageResult(fetched=len(posts), matched=0, new=0, inbox_items=0, skipped=skipped)
 
-    # Rows in key order, so two pages upserting the same posts cannot deadlock.
-    ids, new_count = mentions_upsert(sorted((post for post, _, _ in matched), key=lambda p: (p.platform, p.external_id)))
-    now = timezone.now()
-    hits, inbox = [], {}
+    stored = []
+    inbox_count = 0
     for post, prepared, search_ids in matched:
-        mention_id = ids[(post.platform, post.external_id)]
-        for search_id in search_ids:
-            spans = compiled.queries[search_id].spans(prepared, lists=lists)
-            hits.append(MentionHit(mention_id=mention_id, saved_search_id=search_id, spans=spans, matched_at=now))
-            team_id = compiled.team_of[search_id]
-            inbox[(team_id, mention_id)] = InboxItem(team_id=team_id, mention_id=mention_id)
-    MentionHit.objects.bulk_create(hits, ignore_conflicts=True)
-    InboxItem.objects.bulk_create(list(inbox.values()), ignore_conflicts=True)
-    return PageResult(fetched=len(posts), matched=len(matched), new=new_count, inbox_items=len(inbox), skipped=skipped)
+        spans = {search_id: compiled.queries[search_id].spans(prepared, lists=lists) for search_id in search_ids}
+        teams = {compiled.team_of[search_id] for search_id in search_ids}
+        inbox_count += len(teams)
+        stored.append((post, spans, teams))
+    new_count = page_store(stored)
+    return PageResult(fetched=len(posts), matched=len(matched), new=new_count, inbox_items=inbox_count, skipped=skipped)

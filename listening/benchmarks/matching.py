@@ -104,10 +104,10 @@ def generate_searches(rng: random.Random, count: int) -> list[str]:
     return searches
 
 
-def generate_posts(rng: random.Random, count: int) -> list[Post]:
+def generate_posts(rng: random.Random, count: int, relevant_share: float = 0.05) -> list[Post]:
     posts = []
     for number in range(count):
-        relevant = rng.random() < 0.05
+        relevant = rng.random() < relevant_share
         words = rng.choices(RELEVANT if relevant else CHATTER, k=rng.randint(8, 40))
         if rng.random() < 0.2:
             words.insert(rng.randrange(len(words) + 1), rng.choice(HASHTAGS if relevant else ["#weekend", "#mood", "#football"]))

@@ -9,3 +9,23 @@ def test_bench_matching_prints_its_figures():
     report = out.getvalue()
     for figure in ("prefiltered:", "unfiltered:", "ratio:", "posts/s", "agreement:   identical"):
         assert figure in report
+
+
+def test_bench_ingest_prints_its_figures_and_leaves_no_scratch_database():
+    """Run in a process of its own: the benchmark creates and drops a scratch database."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    # The same environment as the tests: the same server (configured or embedded).
+    done = subprocess.run(
+        [sys.executable, "manage.py", "bench", "ingest", "--posts", "600", "--searches", "20", "--preload", "2000"],
+        cwd=settings.BASE_DIR, env=dict(os.environ), capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = done.stdout
+    for figure in ("empty tables", "2,000 mentions stored", "after a large delete", "page_ingest:", "raw COPY:", "ORM save per row:"):
+        assert figure in report
+    assert "0 stored" not in report

@@ -4,18 +4,31 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Run a benchmark and print its figures: `bench matching`."
+    help = (
+        "Run a benchmark and print its figures. `bench matching`: local matching of many saved searches. "
+        "`bench ingest`: page_ingest beside raw COPY and per-row ORM saves, in a scratch database."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("which", choices=["matching"], help="matching: 200 saved searches over 100,000 posts")
+        parser.add_argument(
+            "which",
+            choices=["matching", "ingest"],
+            help="matching: 200 saved searches over 100,000 posts; ingest: 200,000 posts stored three ways",
+        )
         parser.add_argument("--searches", type=int, default=200)
-        parser.add_argument("--posts", type=int, default=100_000)
-        parser.add_argument("--seed", type=int, default=20261122)
+        parser.add_argument("--posts", type=int, default=None, help="matching: 100,000; ingest: 200,000")
+        parser.add_argument("--preload", type=int, default=1_000_000, help="ingest: mentions already stored")
+        parser.add_argument("--seed", type=int, default=None)
 
-    def handle(self, *args, which, searches, posts, seed, **options):
+    def handle(self, *args, which, searches, posts, preload, seed, **options):
+        if searches < 1 or (posts is not None and posts < 1) or preload < 0:
+            raise CommandError("--searches and --posts must be at least 1, --preload at least 0")
         if which == "matching":
             from listening.benchmarks.matching import format_report, run
 
-            if searches < 1 or posts < 1:
-                raise CommandError("--searches and --posts must be at least 1")
-            self.stdout.write(format_report(run(n_searches=searches, n_posts=posts, seed=seed)))
+            figures = run(n_searches=searches, n_posts=posts or 100_000, seed=seed or 20261122)
+        else:
+            from listening.benchmarks.ingest import format_report, run
+
+            figures = run(n_searches=searches, n_posts=posts or 200_000, preload=preload, seed=seed or 20261202)
+        self.stdout.write(format_report(figures))
