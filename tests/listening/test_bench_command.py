@@ -28,4 +28,7 @@ def test_bench_ingest_prints_its_figures_and_leaves_no_scratch_database():
     report = done.stdout
     for figure in ("empty tables", "2,000 mentions stored", "after a large delete", "page_ingest:", "raw COPY:", "ORM save per row:"):
         assert figure in report
-    assert "0 stored" not in report
+    import re
+
+    stored = [int(n.replace(",", "")) for n in re.findall(r"posts, ([\d,]+) stored", report)]
+    assert len(stored) == 3 and all(stored), report
