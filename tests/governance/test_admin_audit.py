@@ -45,7 +45,10 @@ def test_it_audits_a_model_registered_with_a_plain_model_admin():
 
 
 def test_a_password_set_in_admin_is_audited_naming_the_person_and_never_the_password(as_admin, admin_user, comms_officer):
-    response = as_admin.post(f"/admin/accounts/user/{comms_officer.pk}/password/", {
+    url = f"/admin/accounts/user/{comms_officer.pk}/password/"
+    refused = as_admin.post(url, {"password1": NEW_PASSWORD, "password2": "something else", "usable_password": "true"})
+    assert refused.status_code == 200  # a form error saves nothing, so it records nothing
+    response = as_admin.post(url, {
         "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true",
     })
     assert response.status_code == 302
@@ -57,14 +60,6 @@ def test_a_password_set_in_admin_is_audited_naming_the_person_and_never_the_pass
     stored = json.dumps(event.details) + event.object_repr
     assert NEW_PASSWORD not in stored and comms_officer.password not in stored
     assert "pbkdf2" not in stored and "argon2" not in stored
-
-
-def test_a_refused_password_change_writes_no_event(as_admin, comms_officer):
-    response = as_admin.post(f"/admin/accounts/user/{comms_officer.pk}/password/", {
-        "password1": NEW_PASSWORD, "password2": "something else", "usable_password": "true",
-    })
-    assert response.status_code == 200
-    assert not AuditEvent.objects.filter(action="admin.password_change").exists()
 
 
 def test_a_user_added_in_admin_is_audited_without_the_password(as_admin, admin_user, django_user_model):
@@ -127,22 +122,16 @@ def test_a_watch_list_edit_names_its_fields_and_its_member_changes(as_admin):
     }]
 
 
-def test_deleting_watch_lists_in_bulk_audits_each_one(as_admin):
+def test_deleting_watch_lists_in_bulk_audits_each_one_once_confirmed(as_admin):
     lists = [WatchList.objects.create(name=name) for name in ("one", "two")]
-    response = as_admin.post("/admin/listening/watchlist/", {
-        "action": "delete_selected", "_selected_action": [w.pk for w in lists], "post": "yes",
-    })
+    selected = {"action": "delete_selected", "_selected_action": [w.pk for w in lists]}
+    assert as_admin.post("/admin/listening/watchlist/", selected).status_code == 200  # the confirmation page
+    assert not AuditEvent.objects.filter(action__startswith="admin.").exists()
+    response = as_admin.post("/admin/listening/watchlist/", {**selected, "post": "yes"})
     assert response.status_code == 302 and not WatchList.objects.exists()
     for watch_list in lists:
         event = AuditEvent.objects.get(action="admin.delete", object_type="listening.watchlist", object_id=str(watch_list.pk))
         assert event.details == {"via": "admin", "bulk": True}
-
-
-def test_asking_to_bulk_delete_writes_nothing_until_confirmed(as_admin):
-    watch_list = WatchList.objects.create(name="one")
-    response = as_admin.post("/admin/listening/watchlist/", {"action": "delete_selected", "_selected_action": [watch_list.pk]})
-    assert response.status_code == 200 and WatchList.objects.exists()
-    assert not AuditEvent.objects.filter(action__startswith="admin.").exists()
 
 
 def test_a_grant_made_in_admin_is_audited_with_the_admins_address(as_admin, admin_user, communications, django_user_model):
@@ -201,3 +190,42 @@ def test_a_custom_action_without_its_own_audit_gets_an_event_per_object(admin_us
     event = _events("admin.action", communications).get()
     assert event.actor == admin_user and event.ip == "192.0.2.7"
     assert event.details == {"via": "admin", "action": "shout", "selected": 1}
+
+
+class AuditWriteFailed(Exception):
+    pass
+
+
+def _failing_audit(**kwargs):
+    raise AuditWriteFailed
+
+
+def test_a_password_is_not_changed_when_its_audit_row_cannot_be_written(as_admin, comms_officer, monkeypatch):
+    monkeypatch.setattr("accounts.admin.audit_event_record", _failing_audit)
+    with pytest.raises(AuditWriteFailed):
+        as_admin.post(f"/admin/accounts/user/{comms_officer.pk}/password/", {
+            "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true",
+        })
+    comms_officer.refresh_from_db()
+    assert not comms_officer.check_password(NEW_PASSWORD)
+
+
+def test_a_bulk_delete_leaves_no_partial_audit_when_a_row_cannot_be_written(as_admin, monkeypatch):
+    from governance.services import audit_event_record
+
+    lists = [WatchList.objects.create(name=name) for name in ("one", "two")]
+    calls = []
+
+    def second_write_fails(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise AuditWriteFailed
+        return audit_event_record(**kwargs)
+
+    monkeypatch.setattr("governance.admin.audit_event_record", second_write_fails)
+    with pytest.raises(AuditWriteFailed):
+        as_admin.post("/admin/listening/watchlist/", {
+            "action": "delete_selected", "_selected_action": [w.pk for w in lists], "post": "yes",
+        })
+    assert WatchList.objects.count() == 2
+    assert not AuditEvent.objects.filter(action="admin.delete").exists()
