@@ -156,6 +156,13 @@ class SavedSearchAdmin(AuditedModelAdmin):
         for search in queryset:
             saved_search_archive(saved_search=search, actor=request.user, ip=ip)
 
+    def has_delete_permission(self, request, obj=None):
+        # An archived search has nothing left to delete.
+        return super().has_delete_permission(request, obj) and not (obj is not None and obj.archived_at)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return super().delete_view(request, object_id, {"title": "Archive", **(extra_context or {})})
+
     def get_deleted_objects(self, objs, request):
         # Nothing is deleted, so the confirmation lists only the searches being archived.
         return [str(obj) for obj in objs], {}, set(), []

@@ -174,6 +174,18 @@ def test_a_saved_search_changed_in_admin_goes_through_the_service_and_lists_the_
     assert not AuditEvent.objects.filter(action="admin.change").exists()
 
 
+def test_a_saved_search_added_in_admin_gets_its_platforms_and_one_create_event(as_admin, admin_user, communications):
+    response = as_admin.post("/admin/listening/savedsearch/add/", {
+        "team": communications.pk, "name": "Fee scams", "query": '"data protection fee"', "purpose": "engagement",
+        "platforms": ["demo"], "interval_minutes": 5, "enabled": "on", **_management("platform_states"),
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    search = SavedSearch.objects.get(name="Fee scams")
+    assert search.owner == admin_user and search.platforms == ["demo"]
+    event = AuditEvent.objects.get(object_type="listening.savedsearch", object_id=str(search.pk))
+    assert event.action == "saved_search.create" and "query" in event.details["fields"]
+
+
 def test_a_custom_action_without_its_own_audit_gets_an_event_per_object(admin_user, communications):
     def shout(modeladmin, request, queryset):
         for team in queryset:

@@ -39,6 +39,8 @@ def _changelist(client, query=""):
 
 def test_deleting_in_admin_asks_to_archive_and_archives_keeping_the_history(client, admin_user, search_with_history):
     client.force_login(admin_user)
+    change_page = client.get(f"/admin/listening/savedsearch/{search_with_history.pk}/change/").content.decode()
+    assert 'class="deletelink">Archive</a>' in change_page
     url = f"/admin/listening/savedsearch/{search_with_history.pk}/delete/"
     page = client.get(url).content.decode()
     assert "Archive the saved search" in page and "harvest history are kept" in page
@@ -46,6 +48,8 @@ def test_deleting_in_admin_asks_to_archive_and_archives_keeping_the_history(clie
     assert "was archived" in response.content.decode()
     _assert_archived_with_history(search_with_history, admin_user)
     assert not AuditEvent.objects.filter(action="admin.delete").exists()
+    change_page = client.get(f"/admin/listening/savedsearch/{search_with_history.pk}/change/").content.decode()
+    assert "This saved search was archived" in change_page and 'class="deletelink"' not in change_page
 
 
 def test_the_delete_action_in_admin_archives_every_selected_search(client, admin_user, search_with_history, live_search):
