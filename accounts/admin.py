@@ -1,15 +1,18 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
-from django.db import transaction
-from django.utils import timezone
+from django.db import router, transaction
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.models import AccessGrant, Team, User
-from accounts.services import access_grant_create
+from accounts.services import access_grant_create, access_grant_revoke
+from governance.admin import AuditedAdminMixin, AuditedModelAdmin, audits_itself
 from governance.services import audit_event_record, client_ip
 
 
 @admin.register(User)
-class EarshotUserAdmin(UserAdmin):
+class EarshotUserAdmin(AuditedAdminMixin, UserAdmin):
     list_display = ("username", "first_name", "last_name", "email", "is_active", "last_login")
     list_filter = ("is_active",)
     fieldsets = (
@@ -19,25 +22,49 @@ class EarshotUserAdmin(UserAdmin):
     )
     readonly_fields = ("last_login", "date_joined")
 
+    @method_decorator(sensitive_post_parameters())
+    def user_change_password(self, request, id, form_url=""):
+        """Django's password form, with an audit row in the same transaction when it saves.
+
+        Setting someone's password lets an admin sign in as them, so the event names
+        the person; it never holds the password or its hash.
+        """
+        if request.method != "POST":
+            return super().user_change_password(request, id, form_url)
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            user = self.get_object(request, unquote(id))
+            response = super().user_change_password(request, id, form_url)
+            if user is not None:
+                # The stored hash changes exactly when the form saved (each hash has a new salt).
+                saved = User.objects.filter(pk=user.pk).exclude(password=user.password).first()
+                if saved is not None:
+                    audit_event_record(
+                        action="admin.password_change", actor=request.user, obj=saved, ip=client_ip(request),
+                        details={
+                            "via": "admin", "user": saved.get_username(), "fields": ["password"],
+                            "password_sign_in": saved.has_usable_password(),
+                        },
+                    )
+        return response
+
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedModelAdmin):
     list_display = ("name", "slug", "email")
     prepopulated_fields = {"slug": ("name",)}
     search_fields = ("name",)
 
 
 @admin.action(description="Revoke the selected grants")
+@audits_itself
 def revoke_grants(modeladmin, request, queryset):
-    with transaction.atomic():
-        for grant in queryset.filter(revoked_at__isnull=True).select_for_update():
-            grant.revoked_at, grant.revoked_by = timezone.now(), request.user
-            grant.save(update_fields=["revoked_at", "revoked_by"])
-            audit_event_record(action="access.revoke", actor=request.user, obj=grant, ip=client_ip(request))
+    ip = client_ip(request)
+    for grant in queryset.filter(revoked_at__isnull=True).select_related("user", "team"):
+        access_grant_revoke(grant=grant, revoked_by=request.user, ip=ip)
 
 
 @admin.register(AccessGrant)
-class AccessGrantAdmin(admin.ModelAdmin):
+class AccessGrantAdmin(AuditedModelAdmin):
     """The access list. Grants are never edited or deleted, only revoked, so history stays."""
 
     list_display = ("user", "team", "role", "granted_by", "granted_at", "revoked_by", "revoked_at")
@@ -54,8 +81,13 @@ class AccessGrantAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            return
+            return  # every field is read-only once granted
         grant = access_grant_create(
-            user=obj.user, team=obj.team, role=obj.role, granted_by=request.user, reason=obj.reason
+            user=obj.user, team=obj.team, role=obj.role, granted_by=request.user, reason=obj.reason,
+            ip=client_ip(request),
         )
         obj.pk, obj.granted_by, obj.granted_at = grant.pk, grant.granted_by, grant.granted_at
+
+    def audit_save(self, request, *, obj, form, formsets, change):
+        # access_grant_create wrote the "access.grant" row; a change saves nothing.
+        pass

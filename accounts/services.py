@@ -1,11 +1,14 @@
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import AccessGrant, Role, Team
 from governance.services import audit_event_record
 
 
-def access_grant_create(*, user, team: Team, role: str, granted_by=None, reason: str = "", via: str = "") -> AccessGrant:
+def access_grant_create(
+    *, user, team: Team, role: str, granted_by=None, reason: str = "", via: str = "", ip: str | None = None
+) -> AccessGrant:
     """Add a line to the access list (or return the active one), with its audit row."""
     if role not in Role.values:
         raise ValueError(f"{role!r} is not a role: use one of {', '.join(Role.values)}")
@@ -16,10 +19,25 @@ def access_grant_create(*, user, team: Team, role: str, granted_by=None, reason:
         )
         if created:
             audit_event_record(
-                action="access.grant", actor=granted_by, obj=grant, actor_label=via,
+                action="access.grant", actor=granted_by, obj=grant, actor_label=via, ip=ip,
                 details={"user": user.get_username(), "team": team.name, "role": role, "reason": reason},
             )
     return grant
+
+
+def access_grant_revoke(*, grant: AccessGrant, revoked_by, ip: str | None = None) -> bool:
+    """Revoke an active grant, keeping its line in the list. False if it was already revoked."""
+    with transaction.atomic():
+        revoked = AccessGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=revoked_by
+        )
+        if revoked:
+            grant.refresh_from_db(fields=["revoked_at", "revoked_by"])
+            audit_event_record(
+                action="access.revoke", actor=revoked_by, obj=grant, ip=ip,
+                details={"user": grant.user.get_username(), "team": grant.team.name, "role": grant.role},
+            )
+    return bool(revoked)
 
 
 def team_get_or_create(*, name: str) -> Team:

@@ -17,6 +17,12 @@ class EarshotAdminSite(admin.AdminSite):
             raise PermissionDenied("Django admin is for admins on the access list.")
         return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("accounts:login"))
 
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Every registered model is audited, including third-party apps' admins.
+        from governance.admin import AuditedModelAdmin, audited
+
+        super().register(model_or_iterable, audited(admin_class or AuditedModelAdmin), **options)
+
     def has_permission(self, request):
         from accounts.access import access_for
 

@@ -2,12 +2,18 @@
 
 from datetime import timedelta
 
+from django.db import models
 from django.utils import timezone
 
-from listening.models import Mention, WatchList, WatchListMember
+from listening.models import Mention, SavedSearch, WatchList, WatchListMember
 from listening.posts import Post
 
 TRY_IT_LIMIT = 50_000
+
+
+def saved_searches_listed(*, team_ids) -> "models.QuerySet[SavedSearch]":
+    """The teams' saved searches that lists show: archived ones are left out (admin shows them)."""
+    return SavedSearch.objects.filter(team_id__in=list(team_ids), archived_at__isnull=True)
 
 
 def mention_to_post(mention: Mention) -> Post:

@@ -126,12 +126,18 @@ def harvest_run(*, state_id: int, token: uuid.UUID, max_pages: int | None = None
 
 
 def saved_search_save(*, form, actor, ip: str | None = None):
-    """Save a validated SavedSearchForm, keep its platform rows in step, and audit it."""
+    """Save a validated SavedSearchForm, keep its platform rows in step, and audit it.
+
+    The event names the fields the form changed. An archived search stays disabled:
+    it is restored first (saved_search_restore), then enabled.
+    """
     from governance.services import audit_event_record
 
     with transaction.atomic():
         created = form.instance.pk is None
         search = form.save(commit=False)
+        if search.archived_at is not None and search.enabled:
+            raise ValueError("An archived saved search cannot be enabled; restore it first.")
         if created:
             search.owner = actor
         search.save()
@@ -144,6 +150,51 @@ def saved_search_save(*, form, actor, ip: str | None = None):
             actor=actor,
             obj=search,
             ip=ip,
-            details={"query": search.query, "platforms": sorted(wanted), "enabled": search.enabled},
+            details={
+                "query": search.query,
+                "platforms": sorted(wanted),
+                "enabled": search.enabled,
+                "fields": sorted(form.changed_data),
+            },
         )
+    return search
+
+
+def saved_search_archive(*, saved_search: SavedSearch, actor, ip: str | None = None) -> SavedSearch:
+    """Archive a saved search: what deleting one means, so its history survives.
+
+    It stops harvesting (disabled) and leaves the lists, while its mentions, hits
+    and harvest runs stay until retention removes them. Archiving twice does nothing.
+    """
+    from governance.services import audit_event_record
+
+    with transaction.atomic():
+        search = SavedSearch.objects.select_for_update().get(pk=saved_search.pk)
+        if search.archived_at is None:
+            was_enabled = search.enabled
+            search.archived_at, search.enabled = timezone.now(), False
+            search.save(update_fields=["archived_at", "enabled", "updated_at"])
+            audit_event_record(
+                action="saved_search.archive", actor=actor, obj=search, ip=ip,
+                details={"was_enabled": was_enabled, "hits_kept": search.hits.count(), "runs_kept": search.runs.count()},
+            )
+    saved_search.archived_at, saved_search.enabled = search.archived_at, search.enabled
+    return search
+
+
+def saved_search_restore(*, saved_search: SavedSearch, actor, ip: str | None = None) -> SavedSearch:
+    """Bring an archived saved search back to the lists, still disabled until someone enables it."""
+    from governance.services import audit_event_record
+
+    with transaction.atomic():
+        search = SavedSearch.objects.select_for_update().get(pk=saved_search.pk)
+        if search.archived_at is not None:
+            archived_at = search.archived_at
+            search.archived_at = None
+            search.save(update_fields=["archived_at", "updated_at"])
+            audit_event_record(
+                action="saved_search.restore", actor=actor, obj=search, ip=ip,
+                details={"archived_at": archived_at.isoformat()},
+            )
+    saved_search.archived_at = search.archived_at
     return search

@@ -1,20 +1,22 @@
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import ANY_ROLE, role_required
 from accounts.models import Role
 from governance.services import client_ip
 from listening.forms import SavedSearchForm
 from listening.models import HarvestRun, Platform, SavedSearch, SavedSearchPlatform, WatchList
-from listening.services import saved_search_save
+from listening.selectors import saved_searches_listed
+from listening.services import saved_search_archive, saved_search_save
 
 
 @require_GET
 @role_required(*ANY_ROLE)
 def saved_search_list(request):
     searches = (
-        SavedSearch.objects.filter(team_id__in=request.access.team_ids())
+        saved_searches_listed(team_ids=request.access.team_ids())
         .select_related("team")
         .prefetch_related("platform_states")
     )
@@ -31,7 +33,7 @@ def _editable_or_403(request, search: SavedSearch):
 def saved_search_edit(request, search_id=None):
     search = None
     if search_id is not None:
-        search = get_object_or_404(SavedSearch, pk=search_id)
+        search = get_object_or_404(SavedSearch, pk=search_id, archived_at__isnull=True)
         _editable_or_403(request, search)
     form = SavedSearchForm(request.POST or None, instance=search, access=request.access)
     if request.method == "POST" and form.is_valid():
@@ -40,12 +42,23 @@ def saved_search_edit(request, search_id=None):
     return render(request, "listening/saved_search_form.html", {"form": form, "search": search})
 
 
+@require_POST
+@role_required(Role.COMMS_OFFICER, Role.FOI_ENFORCEMENT, Role.ADMIN)
+def saved_search_archive_view(request, search_id):
+    """Deleting a saved search archives it: it stops running and leaves the lists, its history stays."""
+    search = get_object_or_404(SavedSearch, pk=search_id, archived_at__isnull=True)
+    _editable_or_403(request, search)
+    saved_search_archive(saved_search=search, actor=request.user, ip=client_ip(request))
+    messages.success(request, f"Archived “{search.name}”. Its mentions and harvest history are kept.")
+    return redirect("listening:saved_searches")
+
+
 @require_GET
 @role_required(*ANY_ROLE)
 def harvest_health(request):
     team_ids = request.access.team_ids()
     states = (
-        SavedSearchPlatform.objects.filter(saved_search__team_id__in=team_ids)
+        SavedSearchPlatform.objects.filter(saved_search__team_id__in=team_ids, saved_search__archived_at__isnull=True)
         .select_related("saved_search", "saved_search__team")
         .order_by("saved_search__team__name", "saved_search__name", "platform")
     )

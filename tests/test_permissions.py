@@ -69,6 +69,11 @@ def _table(world):
         "listening:saved_search_try": [("get", {}, _everyone_with_a_role())],
         "listening:harvest_health": [("get", {}, _everyone_with_a_role())],
         "foi_monitoring:authorities": [("get", {}, _everyone_with_a_role(comms=403))],
+        # Last: archiving takes the search out of the pages above.
+        "listening:saved_search_archive": [
+            ("post", {"search_id": world["comms_search"].id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+            ("post", {"search_id": world["foi_search"].id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
     }
 
 
