@@ -1,13 +1,17 @@
 """/healthz: PostgreSQL, Redis, the dispatcher's tick and the workers' heartbeat."""
 
 import socket
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
 
 from config import heartbeat
+from tests.support import ROOT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(60)]
 
@@ -130,3 +134,23 @@ def test_it_takes_no_login_and_only_get(client):
     heartbeat.record_worker_heartbeat()
     assert client.get("/healthz", HTTP_HOST="localhost").status_code == 200
     assert client.post("/healthz", HTTP_HOST="localhost").status_code == 405
+
+
+def _container_check(live_server):
+    env = {"PATH": "/usr/bin:/bin", "ALLOWED_HOSTS": "*,localhost",
+           "EARSHOT_HEALTHCHECK_PORT": str(urlsplit(live_server.url).port)}
+    return subprocess.run([sys.executable, str(ROOT / "config/healthcheck.py")], env=env, capture_output=True,
+                          text=True, timeout=30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_container_health_check_passes_only_on_200_and_prints_the_reasons(live_server):
+    heartbeat.record_dispatcher_tick()
+    heartbeat.record_worker_heartbeat()
+    ok = _container_check(live_server)
+    assert (ok.returncode, ok.stdout.strip()) == (0, "GET /healthz 200")
+
+    _seconds_ago(heartbeat.DISPATCHER_KEY, 181)
+    failing = _container_check(live_server)
+    assert failing.returncode == 1
+    assert failing.stdout.strip() == "GET /healthz 503: dispatcher: last 181s ago, more than 180s"
