@@ -1,5 +1,6 @@
 """/healthz: PostgreSQL, Redis, the dispatcher's tick and the workers' heartbeat."""
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -154,3 +155,15 @@ def test_the_container_health_check_passes_only_on_200_and_prints_the_reasons(li
     failing = _container_check(live_server)
     assert failing.returncode == 1
     assert failing.stdout.strip() == "GET /healthz 503: dispatcher: last 181s ago, more than 180s"
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="Debian's docker-compose (v1) is not installed")
+def test_the_compose_file_validates_with_docker_compose_v1_and_checks_web_through_healthz():
+    out = subprocess.run(
+        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
+        env={"PATH": "/usr/bin:/bin:/usr/local/bin", "SECRET_KEY": "only-for-config"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    web = out.stdout.split("\n  web:\n", 1)[1].split("\n  worker:\n", 1)[0]
+    assert "- config/healthcheck.py" in web
