@@ -37,6 +37,10 @@ RUN pip install --no-deps . \
 USER earshot
 EXPOSE 8000
 
+# For the web server (the default command): GET /healthz must answer 200. Containers
+# running a worker or beat from this image set their own check (docker-compose.yml does).
+HEALTHCHECK --interval=15s --timeout=10s --start-period=20s --retries=5 CMD ["python", "config/healthcheck.py"]
+
 # WEB_CONCURRENCY sets the number of gunicorn workers (gunicorn reads it itself);
 # GUNICORN_CMD_ARGS adds any other option.
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]

@@ -13,6 +13,10 @@ embedded PostgreSQL and Redis (config/embedded.py) run with their data under var
 command started are stopped when it ends, unless another dev.py command still uses
 them. The web server listens on $EARSHOT_HOST:$EARSHOT_PORT (127.0.0.1:8000).
 
+`run` supervises what it started: a web, worker or beat process that exits is started
+again (with a growing pause, giving up after five quick failures in a row), and so is
+an embedded PostgreSQL or Redis that died. Ctrl-C stops everything.
+
 This file uses only the standard library: it runs before the venv exists.
 """
 
@@ -140,6 +144,26 @@ def var_dir() -> Path:
     return (Path(raw).expanduser() if raw else ROOT / "var").resolve()
 
 
+_embedded = None
+
+
+def embedded_module():
+    """config/embedded.py, loaded by path (standard library only, like this file).
+
+    Its liveness checks are cheap enough to run every second; starting a server still
+    goes through ``EMBEDDED`` in the venv, which has pgserver.
+    """
+    global _embedded
+    if _embedded is None:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("earshot_embedded", ROOT / "config" / "embedded.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _embedded = module
+    return _embedded
+
+
 class Services:
     """The embedded PostgreSQL / Redis this command uses, and whether it started them."""
 
@@ -147,6 +171,8 @@ class Services:
         self.env = env
         self.started: list[str] = []
         self.session_file: Path | None = None
+        # The embedded servers to keep alive: name -> restart bookkeeping (see heal).
+        self.watch: dict[str, dict] = {}
 
     def start(self) -> None:
         wanted = [name for name, var in (("postgres", "DATABASE_URL"), ("redis", "REDIS_URL")) if not self.env.get(var)]
@@ -172,6 +198,56 @@ class Services:
             if name in wanted:
                 how = "started" if name in self.started else "already running"
                 say(f"embedded {name} ({how}): {var}={self.env[var]}")
+                self.watch[name] = {"started_at": time.monotonic(), "quick_failures": 0, "restart_at": None}
+
+    def heal(self, supervisor: Supervisor) -> None:
+        """Start again any embedded server whose process died (see Supervisor)."""
+        module = embedded_module()
+        for name in self.watch:
+            state = self.watch[name]
+            if module.running_pid(var_dir(), name) is not None:
+                continue
+            now = time.monotonic()
+            if state["restart_at"] is None:
+                quick = now - state["started_at"] < supervisor.quick_seconds
+                state["quick_failures"] = state["quick_failures"] + 1 if quick else 0
+                if state["quick_failures"] >= supervisor.max_quick_failures:
+                    log = var_dir() / ("pgdata/log" if name == "postgres" else "redis/redis.log")
+                    raise GiveUp(
+                        f"embedded {name} died {state['quick_failures']} times in a row, each soon after "
+                        f"starting; giving up. See {log}"
+                    )
+                wait = supervisor.delay(state["quick_failures"])
+                state["restart_at"] = now + wait
+                say(f"{name} died; restarting it" + (f" in {wait:g}s" if wait else ""))
+            if now < state["restart_at"]:
+                continue
+            state["restart_at"] = None
+            state["started_at"] = now
+            self._restart(name, supervisor)
+
+    def _restart(self, name: str, supervisor: Supervisor) -> None:
+        var = "DATABASE_URL" if name == "postgres" else "REDIS_URL"
+        # A session of its own: a Ctrl-C now must not cut the server's start short.
+        out = subprocess.run(
+            [*EMBEDDED, "env", "--var-dir", str(var_dir()), "--only", name],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, start_new_session=True,
+        )
+        if out.returncode != 0:
+            say(f"could not restart embedded {name}: {out.stderr.strip() or out.stdout.strip()}")
+            return  # still dead: the next check counts it as a quick failure
+        if name not in self.started:
+            self.started.append(name)  # ours to stop now
+        url = next((line.partition("=")[2] for line in out.stdout.splitlines() if line.startswith(f"{var}=")), "")
+        say(f"embedded {name} restarted")
+        if url and url != self.env.get(var):
+            # Not expected (the socket paths follow the var directory), but the children
+            # would keep knocking on the old address.
+            say(f"embedded {name} is now at {var}={url}; restarting web, worker and beat")
+            self.env[var] = url
+            stop_children(supervisor.children)
+            for child in supervisor.children:
+                child.start()
 
     def stop(self) -> None:
         """Stop what this command started, unless another dev.py command is still using it."""
@@ -204,13 +280,25 @@ class Services:
 
 
 class Child:
+    """One long-running process (web, worker, beat) that the supervisor starts and restarts."""
+
     def __init__(self, name: str, cmd: list[str], env: dict[str, str]):
         self.name = name
         self.cmd = cmd
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+        self.reader: threading.Thread | None = None
+        self.started_at = 0.0
+        self.quick_failures = 0  # exits in a row, each soon after its start
+        self.restart_at: float | None = None  # when a restart is due (time.monotonic())
+
+    def start(self) -> None:
+        self.restart_at = None
+        self.started_at = time.monotonic()
         self.proc = subprocess.Popen(
-            cmd,
+            self.cmd,
             cwd=ROOT,
-            env=env,
+            env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -219,16 +307,19 @@ class Child:
             errors="replace",
             start_new_session=True,  # Ctrl-C reaches dev.py only; it stops the children in order
         )
-        self.reader = threading.Thread(target=self._pump, name=f"read-{name}", daemon=True)
+        self.reader = threading.Thread(target=self._pump, args=(self.proc,), name=f"read-{self.name}", daemon=True)
         self.reader.start()
 
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
+    def _pump(self, proc: subprocess.Popen) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
             say(line.rstrip("\n"), self.name)
 
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def signal(self, sig: int) -> None:
-        if self.proc.poll() is not None:
+        if not self.running():
             return
         try:
             os.killpg(self.proc.pid, sig)  # the whole group: Celery's pool processes too
@@ -239,49 +330,123 @@ class Child:
                 pass
 
 
-def supervise(children: list[Child]) -> int:
-    """Wait until Ctrl-C, SIGTERM or a child exiting; then stop every child. Returns an exit code."""
-    stopping = threading.Event()
-    reason: dict[str, object] = {}
-
-    def on_signal(signum, frame):
-        reason.setdefault("signal", signum)
-        stopping.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while not stopping.is_set():
-            for child in children:
-                code = child.proc.poll()
-                if code is not None:
-                    reason.setdefault("child", (child.name, code))
-                    stopping.set()
-                    break
-            stopping.wait(0.2)
-
-        if "signal" in reason:
-            say("stopping web, worker and beat")
-        else:
-            name, code = reason["child"]
-            say(f"{name} exited with code {code}; stopping the others")
-        for child in children:
-            child.signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for child in children:
-            try:
-                child.proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                say(f"{child.name} did not stop in {STOP_GRACE_SECONDS:.0f}s; killing it")
-                child.signal(signal.SIGKILL)
-                child.proc.wait()
-        for child in children:
+def stop_children(children: list[Child], grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM every running child, wait up to ``grace`` seconds, then SIGKILL what is left."""
+    for child in children:
+        child.restart_at = None
+        child.signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for child in children:
+        if child.proc is None:
+            continue
+        try:
+            child.proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"{child.name} did not stop in {grace:.0f}s; killing it")
+            child.signal(signal.SIGKILL)
+            child.proc.wait()
+    for child in children:
+        if child.reader is not None:
             child.reader.join(timeout=2)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if "signal" in reason:
-        return 0
-    return 1
+
+
+class GiveUp(Exception):
+    """Something keeps dying right after it is restarted: stop everything."""
+
+
+class Supervisor:
+    """Keep web, worker, beat and the embedded servers running until Ctrl-C or SIGTERM.
+
+    A child that exits when nobody asked it to is started again: at once after a run
+    longer than ``quick_seconds``; after ``backoff_seconds``, doubling up to
+    ``max_backoff_seconds``, for each quick failure in a row (an exit within
+    ``quick_seconds`` of its start). After ``max_quick_failures`` quick failures in a
+    row it gives up and stops everything rather than spin. An embedded PostgreSQL or
+    Redis whose process died is started again the same way (checked every
+    ``check_seconds``); web, worker and beat reconnect to it by themselves.
+    """
+
+    def __init__(
+        self,
+        children: list[Child],
+        services: "Services | None" = None,
+        *,
+        backoff_seconds: float = 1.0,
+        max_backoff_seconds: float = 30.0,
+        quick_seconds: float = 60.0,
+        max_quick_failures: int = 5,
+        check_seconds: float = 1.0,
+    ):
+        self.children = children
+        self.services = services
+        self.backoff_seconds = backoff_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self.quick_seconds = quick_seconds
+        self.max_quick_failures = max_quick_failures
+        self.check_seconds = check_seconds
+        self.stopping = threading.Event()
+        self.signum: int | None = None
+
+    def delay(self, quick_failures: int) -> float:
+        """The pause before a restart: none after a long run, then doubling with each quick failure."""
+        if quick_failures == 0:
+            return 0.0
+        return min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (quick_failures - 1))
+
+    def _on_signal(self, signum, frame) -> None:
+        if self.signum is None:
+            self.signum = signum
+        self.stopping.set()
+
+    def _child_exited(self, child: Child, code: int, now: float) -> None:
+        quick = now - child.started_at < self.quick_seconds
+        child.quick_failures = child.quick_failures + 1 if quick else 0
+        if child.quick_failures >= self.max_quick_failures:
+            raise GiveUp(
+                f"{child.name} exited (code {code}) {child.quick_failures} times in a row, each within "
+                f"{self.quick_seconds:.0f}s of starting; giving up. Its output above says why."
+            )
+        wait = self.delay(child.quick_failures)
+        child.restart_at = now + wait
+        say(f"{child.name} exited unexpectedly (code {code}); restarting it" + (f" in {wait:g}s" if wait else ""))
+
+    def _watch_children(self, now: float) -> None:
+        for child in self.children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    say(f"restarting {child.name}")
+                    child.start()
+            elif child.proc is not None and (code := child.proc.poll()) is not None:
+                self._child_exited(child, code, now)
+
+    def run(self) -> int:
+        """Start every child and watch them all. Returns dev.py's exit code."""
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        code = 0
+        try:
+            for child in self.children:
+                child.start()
+            next_check = time.monotonic() + self.check_seconds
+            while not self.stopping.is_set():
+                now = time.monotonic()
+                try:
+                    self._watch_children(now)
+                    if self.services is not None and now >= next_check:
+                        self.services.heal(self)
+                        next_check = time.monotonic() + self.check_seconds
+                except GiveUp as exc:
+                    say(str(exc))
+                    code = 1
+                    break
+                self.stopping.wait(0.2)
+            say("stopping " + ", ".join(child.name for child in self.children))
+            stop_children(self.children)
+            return code
+        finally:
+            for child in self.children:  # a no-op unless something above failed half-way
+                child.signal(signal.SIGKILL)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 # --------------------------------------------------------------------------- commands
@@ -317,19 +482,16 @@ def cmd_run(args: list[str]) -> int:
         run([python, "manage.py", "load_demo"], env=env)
         schedule = var_dir() / "celerybeat-schedule"
         schedule.parent.mkdir(parents=True, exist_ok=True)
-        children: list[Child] = []
-        try:
+        children = [
+            Child(name, cmd, env)
             for name, cmd in (
                 ("web", [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]),
                 ("worker", [python, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"]),
                 ("beat", [python, "-m", "celery", "-A", "config", "beat", "-l", "info", "--schedule", str(schedule)]),
-            ):
-                children.append(Child(name, cmd, env))
-            say(f"Earshot is starting at http://{host}:{port}/  (Ctrl-C stops everything)")
-            return supervise(children)
-        finally:
-            for child in children:  # a no-op unless starting a child failed
-                child.signal(signal.SIGKILL)
+            )
+        ]
+        say(f"Earshot is starting at http://{host}:{port}/  (Ctrl-C stops everything)")
+        return Supervisor(children, services).run()
     finally:
         services.stop()
 

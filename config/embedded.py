@@ -447,6 +447,19 @@ def celery_url(url: str) -> str:
 # --------------------------------------------------------------------------- both
 
 
+def running_pid(var: Path | str, name: str) -> int | None:
+    """The pid of embedded ``name`` ("postgres" or "redis") if that process is alive.
+
+    Alive, not answering: a supervisor uses this to tell a server that died from one
+    that is busy (loading its data, say), which it must not replace.
+    """
+    var = Path(var).expanduser().resolve()
+    pidfile = var / "pgdata" / "postmaster.pid" if name == "postgres" else var / "redis" / "redis.pid"
+    pid = _read_int(pidfile)
+    return pid if pid is not None and _pid_alive(pid) else None
+
+
+
 def start_all(var: Path | str | None = None) -> dict[str, str]:
     """Start (or reuse) both servers; ``{"DATABASE_URL": …, "REDIS_URL": …}``."""
     var = var_dir() if var is None else var

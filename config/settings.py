@@ -207,6 +207,36 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("EARSHOT_CELERY_QUEUE", "earshot")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 EARSHOT_DISPATCH_EVERY_SECONDS = env_int("EARSHOT_DISPATCH_EVERY_SECONDS", 60)
 
+# Health: /healthz and the harvest health page's banners (config/heartbeat.py, config/views.py).
+# Each PostgreSQL / Redis check gives up after this long, so a dead service can't hang it.
+EARSHOT_HEALTH_CHECK_TIMEOUT_SECONDS = env_int("EARSHOT_HEALTH_CHECK_TIMEOUT_SECONDS", 2)
+# Stale after this long without a successful dispatcher run (default: three dispatch intervals).
+EARSHOT_HEALTH_DISPATCHER_MAX_AGE_SECONDS = env_int(
+    "EARSHOT_HEALTH_DISPATCHER_MAX_AGE_SECONDS", 3 * EARSHOT_DISPATCH_EVERY_SECONDS
+)
+# Beat sends a heartbeat task this often; a worker that has run none for the max age is stale.
+EARSHOT_HEALTH_WORKER_HEARTBEAT_SECONDS = env_int("EARSHOT_HEALTH_WORKER_HEARTBEAT_SECONDS", 30)
+EARSHOT_HEALTH_WORKER_MAX_AGE_SECONDS = env_int("EARSHOT_HEALTH_WORKER_MAX_AGE_SECONDS", 120)
+for _name in (
+    "EARSHOT_DISPATCH_EVERY_SECONDS",
+    "EARSHOT_HEALTH_CHECK_TIMEOUT_SECONDS",
+    "EARSHOT_HEALTH_DISPATCHER_MAX_AGE_SECONDS",
+    "EARSHOT_HEALTH_WORKER_HEARTBEAT_SECONDS",
+    "EARSHOT_HEALTH_WORKER_MAX_AGE_SECONDS",
+):
+    if globals()[_name] < 1:
+        raise ImproperSetting(f"{_name} must be at least 1 second")
+if EARSHOT_HEALTH_DISPATCHER_MAX_AGE_SECONDS <= EARSHOT_DISPATCH_EVERY_SECONDS:
+    raise ImproperSetting(
+        "EARSHOT_HEALTH_DISPATCHER_MAX_AGE_SECONDS must be longer than EARSHOT_DISPATCH_EVERY_SECONDS, "
+        "or every tick would arrive stale"
+    )
+if EARSHOT_HEALTH_WORKER_HEARTBEAT_SECONDS >= EARSHOT_HEALTH_WORKER_MAX_AGE_SECONDS:
+    raise ImproperSetting(
+        "EARSHOT_HEALTH_WORKER_HEARTBEAT_SECONDS must be shorter than EARSHOT_HEALTH_WORKER_MAX_AGE_SECONDS, "
+        "or every heartbeat would arrive stale"
+    )
+
 # Where each platform's API lives, so tests and self-hosted servers can point anywhere.
 EARSHOT_X_BASE_URL = env_str("EARSHOT_X_BASE_URL", "https://api.x.com")
 EARSHOT_BLUESKY_BASE_URL = env_str("EARSHOT_BLUESKY_BASE_URL", "https://public.api.bsky.app")

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import ANY_ROLE, role_required
 from accounts.models import Role
+from config import heartbeat
 from governance.services import client_ip
 from listening.forms import SavedSearchForm
 from listening.models import HarvestRun, Platform, SavedSearch, SavedSearchPlatform, WatchList
@@ -63,7 +64,9 @@ def harvest_health(request):
         .order_by("saved_search__team__name", "saved_search__name", "platform")
     )
     runs = HarvestRun.objects.filter(saved_search__team_id__in=team_ids).select_related("saved_search")[:50]
-    return render(request, "listening/harvest_health.html", {"states": states, "runs": runs})
+    return render(
+        request, "listening/harvest_health.html", {"states": states, "runs": runs, "pipeline": heartbeat.pipeline()}
+    )
 
 
 def _query_check(request):

@@ -25,8 +25,12 @@ def _named_urls(resolver=None, namespace=""):
 
 @pytest.fixture
 def world(cast, communications, foi_team, make_item):
+    from config import heartbeat
     from listening.models import SavedSearch
 
+    # /healthz answers 200 only while the dispatcher and a worker are alive.
+    heartbeat.record_dispatcher_tick()
+    heartbeat.record_worker_heartbeat()
     comms_item = make_item(communications)
     foi_item = make_item(foi_team)
     comms_search = SavedSearch.objects.create(team=communications, name="the ICO", query='"the ICO"')
