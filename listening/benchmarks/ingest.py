@@ -20,6 +20,7 @@ asserted (DESIGN.md, performance targets).
 
 import dataclasses
 import gc
+import os
 import random
 import time
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ PLATFORM = "x"
 @contextmanager
 def scratch_database():
     """A freshly migrated database beside the configured one, dropped afterwards."""
-    name = f"{settings.DATABASES['default']['NAME']}_bench"
+    name = f"{settings.DATABASES['default']['NAME']}_bench_{os.getpid()}"
     settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = name
     connection.settings_dict.setdefault("TEST", {})["NAME"] = name
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
