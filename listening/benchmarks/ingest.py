@@ -112,12 +112,13 @@ def _dump_rows(prefix: str):
 
 
 def _delete_prefix(prefix: str) -> None:
+    """Delete what a step stored, children first (Django's foreign keys do not cascade in the database)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        # Django's foreign keys do not cascade in the database: children first.
-        chosen = "SELECT id FROM listening_mention WHERE external_id LIKE %s"
-        cursor.execute(f"DELETE FROM triage_inboxitem WHERE mention_id IN ({chosen})", [prefix + "%"])
-        cursor.execute(f"DELETE FROM listening_mentionhit WHERE mention_id IN ({chosen})", [prefix + "%"])
-        cursor.execute("DELETE FROM listening_mention WHERE external_id LIKE %s", [prefix + "%"])
+        cursor.execute("SELECT id FROM listening_mention WHERE platform = %s AND external_id LIKE %s", [PLATFORM, prefix + "%"])
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("DELETE FROM triage_inboxitem WHERE mention_id = ANY(%s)", [ids])
+        cursor.execute("DELETE FROM listening_mentionhit WHERE mention_id = ANY(%s)", [ids])
+        cursor.execute("DELETE FROM listening_mention WHERE id = ANY(%s)", [ids])
 
 
 def _time_copy(mentions, hits, inbox) -> float:
