@@ -198,7 +198,8 @@ EARSHOT_DISPATCH_EVERY_SECONDS = env_int("EARSHOT_DISPATCH_EVERY_SECONDS", 60)
 
 # Where each platform's API lives, so tests and self-hosted servers can point anywhere.
 EARSHOT_X_BASE_URL = env_str("EARSHOT_X_BASE_URL", "https://api.x.com")
-EARSHOT_BLUESKY_BASE_URL = env_str("EARSHOT_BLUESKY_BASE_URL", "https://public.api.bsky.app")
+# Bluesky calls are signed in, so they go to the account's PDS (bsky.social for most accounts).
+EARSHOT_BLUESKY_BASE_URL = env_str("EARSHOT_BLUESKY_BASE_URL", "https://bsky.social")
 EARSHOT_MASTODON_BASE_URL = env_str("EARSHOT_MASTODON_BASE_URL", "https://mastodon.social")
 EARSHOT_X_QUERY_MAX_LENGTH = env_int("EARSHOT_X_QUERY_MAX_LENGTH", 512)
 # The demo source: posts per page and pages per harvest.
