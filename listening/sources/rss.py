@@ -328,7 +328,7 @@ class FeedSource(Source):
         entries = document.entries
         if len(entries) > cap:
             notes.append(f"The feed holds {len(entries):,} entries; only the first {cap:,} are read.")
-        posts, skipped, current = [], [], []
+        posts, skipped, current, in_document = [], [], [], set()
         for number, entry in enumerate(entries[:cap], start=1):
             try:
                 key = entry_key(entry)
@@ -337,8 +337,9 @@ class FeedSource(Source):
                 continue
             external_id = external_id_for(channel, key)
             short = external_id[4:20]
-            if short in current:
+            if short in in_document:
                 continue
+            in_document.add(short)
             current.append(short)
             if short in known:
                 continue

@@ -408,3 +408,28 @@ def test_only_the_notifications_channel_is_understood(fake):
     assert "notifications" in BlueskySource.channel_error("#gdpr")
     with pytest.raises(HarvestError):
         run(source(fake), channel="mentions")
+
+
+# ---------------------------------------------------------------- through a harvest run
+
+
+def test_a_harvest_run_stores_the_matching_posts_once(fake, communications):
+    from django.utils import timezone
+
+    from listening import services
+    from listening.models import HarvestRun, Mention, SavedSearch, SavedSearchPlatform
+
+    search = SavedSearch.objects.create(team=communications, name="FOI on Bluesky", query="FOI")
+    state = SavedSearchPlatform.objects.create(saved_search=search, platform="bluesky", next_run_at=timezone.now())
+    fake.page_size = 3
+    for _ in range(2):
+        SavedSearchPlatform.objects.filter(pk=state.pk).update(next_run_at=timezone.now())
+        services.harvest_run(state_id=state.pk, token=services.harvest_claim(state_id=state.pk), max_pages=5, source=source(fake))
+    runs = list(HarvestRun.objects.order_by("pk"))
+    assert [run.status for run in runs] == ["ok", "ok"] and runs[1].fetched == 0
+    stored = {m.external_id.rsplit("/", 1)[1]: m for m in Mention.objects.all()}
+    # The Welsh post matches through the bare address "northmoor.gov.uk/foi-log" in its text.
+    assert set(stored) == {"3lnq6k5fwcs2b", "3lnq2pqlaus2m", "3lnq7x2kz4c2a"}
+    reply = stored["3lnq6k5fwcs2b"]
+    assert reply.url == "https://bsky.app/profile/northmoor-council.bsky.social/post/3lnq6k5fwcs2b"
+    assert reply.in_reply_to_handle == "jane-foi.bsky.social" and reply.kind == "reply"
