@@ -239,9 +239,13 @@ if EARSHOT_HEALTH_WORKER_HEARTBEAT_SECONDS >= EARSHOT_HEALTH_WORKER_MAX_AGE_SECO
 
 # Where each platform's API lives, so tests and self-hosted servers can point anywhere.
 EARSHOT_X_BASE_URL = env_str("EARSHOT_X_BASE_URL", "https://api.x.com")
-EARSHOT_BLUESKY_BASE_URL = env_str("EARSHOT_BLUESKY_BASE_URL", "https://public.api.bsky.app")
+# Bluesky calls are signed in, so they go to the account's PDS (bsky.social for most accounts).
+EARSHOT_BLUESKY_BASE_URL = env_str("EARSHOT_BLUESKY_BASE_URL", "https://bsky.social")
 EARSHOT_MASTODON_BASE_URL = env_str("EARSHOT_MASTODON_BASE_URL", "https://mastodon.social")
 EARSHOT_X_QUERY_MAX_LENGTH = env_int("EARSHOT_X_QUERY_MAX_LENGTH", 512)
+# News feeds: a bigger body is refused; entries past the cap in one document are left unread.
+EARSHOT_FEED_MAX_BYTES = env_int("EARSHOT_FEED_MAX_BYTES", 5 * 1024 * 1024)
+EARSHOT_FEED_MAX_ENTRIES = env_int("EARSHOT_FEED_MAX_ENTRIES", 500)
 # The demo source: posts per page and pages per harvest.
 EARSHOT_DEMO_PAGE_SIZE = env_int("EARSHOT_DEMO_PAGE_SIZE", 10)
 EARSHOT_DEMO_PAGES_PER_RUN = env_int("EARSHOT_DEMO_PAGES_PER_RUN", 2)

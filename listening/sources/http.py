@@ -148,6 +148,9 @@ class PlatformHttp:
 
     `rate_limit_prefix` and `reset_parser` read the platform's budget headers;
     `last_rate_limit` and `requests` are what the last page's requests reported.
+    `classify_error`, when given, sees every 4xx/5xx response (its body read) before
+    the default mapping and may raise a fault of its own: platforms whose error
+    bodies say more than the status (Bluesky's 400 "ExpiredToken") need this.
     """
 
     def __init__(
@@ -163,8 +166,10 @@ class PlatformHttp:
         max_body_bytes: int = MAX_BODY_BYTES,
         transport: httpx.BaseTransport | None = None,
         sleep=time.sleep,
+        classify_error: Callable[[httpx.Response], None] | None = None,
     ):
         self.platform = platform
+        self.classify_error = classify_error
         self.rate_limit_prefix = rate_limit_prefix
         self.reset_parser = reset_parser
         self.retries = retries
@@ -215,6 +220,8 @@ class PlatformHttp:
         if state is not None:
             self.last_rate_limit = state
         status = response.status_code
+        if status >= 400 and self.classify_error is not None:
+            self.classify_error(response)
         if status == 429:
             raise RateLimited(
                 f"{self.platform} rate limit: {error_text(body) or 'too many requests'}",

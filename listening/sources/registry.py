@@ -14,6 +14,8 @@ from listening.sources.base import Source
 
 SOURCES = {
     "demo": "listening.sources.demo.DemoSource",
+    "bluesky": "listening.sources.bluesky.BlueskySource",
+    "rss": "listening.sources.rss.FeedSource",
 }
 
 
