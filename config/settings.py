@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    "config.request_guard.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -204,6 +205,10 @@ EARSHOT_X_QUERY_MAX_LENGTH = env_int("EARSHOT_X_QUERY_MAX_LENGTH", 512)
 # The demo source: posts per page and pages per harvest.
 EARSHOT_DEMO_PAGE_SIZE = env_int("EARSHOT_DEMO_PAGE_SIZE", 10)
 EARSHOT_DEMO_PAGES_PER_RUN = env_int("EARSHOT_DEMO_PAGES_PER_RUN", 2)
+
+# Bounds on what a request may ask of the server (config/request_guard.py and the views).
+EARSHOT_REQUEST_VALUE_MAX_LENGTH = env_int("EARSHOT_REQUEST_VALUE_MAX_LENGTH", 20_000)
+EARSHOT_DECISION_NOTE_MAX_LENGTH = env_int("EARSHOT_DECISION_NOTE_MAX_LENGTH", 5_000)
 
 LOGGING = {
     "version": 1,
