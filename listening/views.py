@@ -69,13 +69,22 @@ def _query_check(request):
     return query, {"text": text}
 
 
-def caret_lines(text: str, position: int) -> tuple[str, str]:
-    """The line of `text` holding `position`, and a line with ^ under that character."""
+CARET_CONTEXT = 60
+
+
+def caret_lines(text: str, position: int, around: int = CARET_CONTEXT) -> tuple[str, str]:
+    """The line of `text` holding `position`, and a line with ^ under that character.
+
+    Only `around` characters either side of the position are shown, with … where the
+    line is cut, so a long query costs a short answer.
+    """
     position = max(0, min(position, len(text)))
     start = text.rfind("\n", 0, position) + 1
     end = text.find("\n", position)
-    line = text[start : end if end != -1 else len(text)]
-    return line, " " * (position - start) + "^"
+    end = len(text) if end == -1 else end
+    left, right = max(start, position - around), min(end, position + around + 1)
+    before, after = ("…" if left > start else ""), ("…" if right < end else "")
+    return before + text[left:right] + after, " " * (len(before) + position - left) + "^"
 
 
 def _native_previews(query, platforms: list[str]) -> list[dict]:
