@@ -126,7 +126,12 @@ def saved_search_check(request):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.COMMS_OFFICER, Role.FOI_ENFORCEMENT, Role.ADMIN)
 def saved_search_try(request):
-    """Run the query over mentions already stored and show the first matches, highlighted."""
+    """Run the query over mentions already stored and show the first matches, highlighted.
+
+    Within EARSHOT_TRY_IT_BUDGET_SECONDS: past it, the answer says how far it got.
+    """
+    from django.conf import settings as django_settings
+
     from listening.selectors import stored_matches
 
     query, context = _query_check(request)
@@ -136,6 +141,8 @@ def saved_search_try(request):
         except ValueError:
             days = 30
         team_ids = None if request.access.is_admin else request.access.team_ids()
-        checked, matched, first = stored_matches(query=query, days=days, team_ids=team_ids)
-        context.update(days=days, checked=checked, matched=matched, first=first)
+        result = stored_matches(
+            query=query, days=days, team_ids=team_ids, budget_seconds=django_settings.EARSHOT_TRY_IT_BUDGET_SECONDS
+        )
+        context.update(days=days, result=result)
     return render(request, "listening/query_try.html", context)
