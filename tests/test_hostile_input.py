@@ -220,3 +220,14 @@ def test_it_refuses_a_form_body_that_is_not_utf8(client, comms_officer, communic
     )
     assert response.status_code == 400 and "UTF-8" in response.content.decode()
     assert not Decision.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_authority_search_refuses_an_over_long_search_with_a_message(client, foi_member):
+    from foi_monitoring.models import PublicAuthority
+
+    PublicAuthority.objects.create(name="Information Commissioner's Office", code="ICO")
+    client.force_login(foi_member)
+    body = client.get("/foi/authorities/", {"q": "Information " * 20}).content.decode()
+    assert "Search for at most 200 characters" in body and "Information Commissioner" not in body
+    assert "Information Commissioner" in client.get("/foi/authorities/", {"q": "commissioner"}).content.decode()
