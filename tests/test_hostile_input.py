@@ -144,6 +144,24 @@ def test_every_named_url_has_its_parameters_listed(world):
 
 
 @pytest.mark.django_db
+def test_every_field_and_link_parameter_the_pages_render_is_walked(client, admin_user, world):
+    from urllib.parse import parse_qsl
+
+    from triage.services import inbox_item_decide
+
+    inbox_item_decide(item=world["comms_item"], outcome="enquiry", actor=admin_user)  # shows the change-decision form
+    client.force_login(admin_user)
+    walked = {name for names in PARAMETERS.values() for name in names} | set(COMMON) | {"csrfmiddlewaretoken"}
+    seen = set()
+    for url, *_ in _app_cases(world):
+        body = client.get(url).content.decode()
+        seen |= set(re.findall(r'<(?:input|select|textarea|button)\b[^>]*\sname="([^"]+)"', body))
+        for query in re.findall(r'href="[^"]*\?([^"#]*)"', body):
+            seen |= {name for name, _ in parse_qsl(query.replace("&amp;", "&"), keep_blank_values=True)}
+    assert seen and seen <= walked, f"walk these too: {sorted(seen - walked)}"
+
+
+@pytest.mark.django_db
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("role", ROLES)
 def test_hostile_parameters_never_cause_a_server_error_or_a_change(client, cast, world, role):
