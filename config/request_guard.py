@@ -58,8 +58,10 @@ def _check_parameter(name: str, value: str, where: str) -> None:
 def request_check(request) -> None:
     """Raise Refused if any part of the request is unacceptable."""
     environ = request.META
-    # WSGI gives the raw bytes of the path and query string as latin-1 text.
-    _check_raw(environ.get("PATH_INFO", "").encode("latin-1", "replace"), "address")
+    # Django keeps the path with invalid UTF-8 bytes percent-encoded again (and no path
+    # here has a literal %), so it is decoded once more; WSGI gives the query string's
+    # raw bytes as latin-1 text.
+    _check_raw(request.path_info.encode("utf-8"), "address")
     _check_raw(environ.get("QUERY_STRING", "").encode("latin-1", "replace"), "address")
     for name, value in request.GET.lists():
         for item in value or [""]:
