@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    "config.request_guard.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -249,6 +250,12 @@ EARSHOT_FEED_MAX_ENTRIES = env_int("EARSHOT_FEED_MAX_ENTRIES", 500)
 # The demo source: posts per page and pages per harvest.
 EARSHOT_DEMO_PAGE_SIZE = env_int("EARSHOT_DEMO_PAGE_SIZE", 10)
 EARSHOT_DEMO_PAGES_PER_RUN = env_int("EARSHOT_DEMO_PAGES_PER_RUN", 2)
+
+# Bounds on what a request may ask of the server (config/request_guard.py and the views).
+EARSHOT_REQUEST_VALUE_MAX_LENGTH = env_int("EARSHOT_REQUEST_VALUE_MAX_LENGTH", 20_000)
+EARSHOT_DECISION_NOTE_MAX_LENGTH = env_int("EARSHOT_DECISION_NOTE_MAX_LENGTH", 5_000)
+# "Try it" on a saved search stops reading stored mentions after this long and says so.
+EARSHOT_TRY_IT_BUDGET_SECONDS = env_int("EARSHOT_TRY_IT_BUDGET_SECONDS", 2)
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,7 @@
 """Reads shared by views and tasks."""
 
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import models
@@ -45,27 +47,47 @@ def x_list_ids() -> dict[str, str]:
     return dict(WatchList.objects.exclude(x_list_id="").values_list("name", "x_list_id"))
 
 
-def stored_matches(*, query, days: int = 30, show: int = 20, team_ids=None):
+@dataclass
+class TryItResult:
+    checked: int
+    matched: int
+    first: list[tuple[Mention, dict]]
+    # The budget in seconds when it ran out with mentions still unread; None when all were read.
+    stopped_after: float | None = None
+    # True when TRY_IT_LIMIT mentions were read and older ones were left.
+    limited: bool = False
+
+
+def stored_matches(
+    *, query, days: int = 30, show: int = 20, team_ids=None, budget_seconds: float | None = None
+) -> TryItResult:
     """Run a query over the mentions stored in the last `days` days, newest first.
 
-    Returns (checked, matched, first matches as (mention, spans)). At most
-    TRY_IT_LIMIT mentions are read, so the panel answers quickly on a large store.
-    When team_ids is given, only mentions in those teams' inboxes are read, so the
-    panel never shows a post the officer could not otherwise see.
+    At most TRY_IT_LIMIT mentions are read, and reading stops once `budget_seconds`
+    have passed (at least one mention is always read), so the panel answers quickly
+    on a large store; the result says when either cut it short. When team_ids is
+    given, only mentions in those teams' inboxes are read, so the panel never shows
+    a post the officer could not otherwise see.
     """
+    started = time.monotonic()
     since = timezone.now() - timedelta(days=days)
     mentions = Mention.objects.filter(first_seen_at__gte=since).order_by("-first_seen_at", "-id")
     if team_ids is not None:
         mentions = mentions.filter(inbox_items__team_id__in=list(team_ids)).distinct()
     lists = watch_lists_by_platform()
-    checked = matched = 0
-    first: list[tuple[Mention, dict]] = []
-    for mention in mentions.defer("raw")[:TRY_IT_LIMIT].iterator(chunk_size=2000):
-        checked += 1
+    result = TryItResult(checked=0, matched=0, first=[])
+    for mention in mentions.defer("raw")[: TRY_IT_LIMIT + 1].iterator(chunk_size=2000):
+        if result.checked == TRY_IT_LIMIT:
+            result.limited = True
+            break
+        if result.checked and budget_seconds is not None and time.monotonic() - started >= budget_seconds:
+            result.stopped_after = budget_seconds
+            break
+        result.checked += 1
         post = mention_to_post(mention)
         post_lists = lists.get(post.platform, {})
         if query.matches(post, lists=post_lists):
-            matched += 1
-            if len(first) < show:
-                first.append((mention, query.spans(post, lists=post_lists)))
-    return checked, matched, first
+            result.matched += 1
+            if len(result.first) < show:
+                result.first.append((mention, query.spans(post, lists=post_lists)))
+    return result

@@ -85,13 +85,22 @@ def _query_check(request):
     return query, {"text": text}
 
 
-def caret_lines(text: str, position: int) -> tuple[str, str]:
-    """The line of `text` holding `position`, and a line with ^ under that character."""
+CARET_CONTEXT = 60
+
+
+def caret_lines(text: str, position: int, around: int = CARET_CONTEXT) -> tuple[str, str]:
+    """The line of `text` holding `position`, and a line with ^ under that character.
+
+    Only `around` characters either side of the position are shown, with … where the
+    line is cut, so a long query costs a short answer.
+    """
     position = max(0, min(position, len(text)))
     start = text.rfind("\n", 0, position) + 1
     end = text.find("\n", position)
-    line = text[start : end if end != -1 else len(text)]
-    return line, " " * (position - start) + "^"
+    end = len(text) if end == -1 else end
+    left, right = max(start, position - around), min(end, position + around + 1)
+    before, after = ("…" if left > start else ""), ("…" if right < end else "")
+    return before + text[left:right] + after, " " * (len(before) + position - left) + "^"
 
 
 def _native_previews(query, platforms: list[str]) -> list[dict]:
@@ -133,7 +142,12 @@ def saved_search_check(request):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.COMMS_OFFICER, Role.FOI_ENFORCEMENT, Role.ADMIN)
 def saved_search_try(request):
-    """Run the query over mentions already stored and show the first matches, highlighted."""
+    """Run the query over mentions already stored and show the first matches, highlighted.
+
+    Within EARSHOT_TRY_IT_BUDGET_SECONDS: past it, the answer says how far it got.
+    """
+    from django.conf import settings as django_settings
+
     from listening.selectors import stored_matches
 
     query, context = _query_check(request)
@@ -143,6 +157,8 @@ def saved_search_try(request):
         except ValueError:
             days = 30
         team_ids = None if request.access.is_admin else request.access.team_ids()
-        checked, matched, first = stored_matches(query=query, days=days, team_ids=team_ids)
-        context.update(days=days, checked=checked, matched=matched, first=first)
+        result = stored_matches(
+            query=query, days=days, team_ids=team_ids, budget_seconds=django_settings.EARSHOT_TRY_IT_BUDGET_SECONDS
+        )
+        context.update(days=days, result=result)
     return render(request, "listening/query_try.html", context)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -7,6 +8,11 @@ from triage.models import Decision, InboxItem, InformationRequestType, Outcome
 
 class DecisionRejected(ValueError):
     """The decision cannot be recorded as asked; the message says why."""
+
+
+def _quoted(value: str, limit: int = 40) -> str:
+    """A posted value, cut short, to quote back in a refusal."""
+    return f"“{value[:limit]}…”" if len(value) > limit else f"“{value}”"
 
 
 def inbox_item_decide(
@@ -25,9 +31,16 @@ def inbox_item_decide(
     "change decision"); every decision stays in the item's history.
     """
     if outcome not in Outcome.values:
-        raise DecisionRejected(f"{outcome!r} is not a triage outcome.")
+        raise DecisionRejected(f"{_quoted(outcome)} is not a triage outcome.")
     if request_type and request_type not in InformationRequestType.values:
-        raise DecisionRejected(f"{request_type!r} is not a type of information request.")
+        raise DecisionRejected(f"{_quoted(request_type)} is not a type of information request.")
+    note_limit = settings.EARSHOT_DECISION_NOTE_MAX_LENGTH
+    if len(note) > note_limit:
+        raise DecisionRejected(
+            f"The note is {len(note):,} characters long; a note can be at most {note_limit:,}. Nothing was recorded."
+        )
+    if "\x00" in note:
+        raise DecisionRejected("The note holds a NUL character, which cannot be stored. Nothing was recorded.")
     if request_type and outcome != Outcome.INFORMATION_REQUEST:
         raise DecisionRejected("Only an information request has a request type.")
     if outcome == Outcome.INFORMATION_REQUEST and not request_type:

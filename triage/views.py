@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest
@@ -11,6 +12,13 @@ from governance.services import client_ip
 from triage import selectors
 from triage.models import InboxItem, InformationRequestType, Outcome
 from triage.services import DecisionRejected, inbox_item_decide
+
+
+def _row_id(raw: str) -> int | None:
+    """A row id from the address, or None: a number of at most 18 digits, so int() and bigint both take it."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    return None
 
 
 def _team_or_403(request, slug: str) -> Team:
@@ -38,9 +46,9 @@ def inbox(request, slug):
     team = _team_or_403(request, slug)
     status = "done" if request.GET.get("status") == "done" else "new"
     items = selectors.inbox_items(team_id=team.id, status=status)
-    before = request.GET.get("before", "")
-    if before.isascii() and before.isdecimal() and status == "new":
-        items = items.filter(id__lt=int(before))
+    before = _row_id(request.GET.get("before", ""))
+    if before is not None and status == "new":
+        items = items.filter(id__lt=before)
     page = list(items[: selectors.PAGE_SIZE + 1])
     has_more, page = len(page) > selectors.PAGE_SIZE, page[: selectors.PAGE_SIZE]
     context = {
@@ -76,7 +84,8 @@ def decide(request, item_id):
         )
     except DecisionRejected as rejected:
         if request.htmx:
-            return HttpResponseBadRequest(str(rejected))
+            # Plain text, shown by earshot.js with textContent: the message may quote what was posted.
+            return HttpResponseBadRequest(str(rejected), content_type="text/plain; charset=utf-8")
         messages.error(request, str(rejected))
         if request.POST.get("redecide") == "1":
             return redirect("triage:item", item_id=item.pk)
@@ -101,5 +110,11 @@ def item_detail(request, item_id):
     return render(
         request,
         "triage/item_detail.html",
-        {"item": item, "team": item.team, "outcomes": Outcome.choices, "request_types": InformationRequestType.choices},
+        {
+            "item": item,
+            "team": item.team,
+            "outcomes": Outcome.choices,
+            "request_types": InformationRequestType.choices,
+            "note_max_length": settings.EARSHOT_DECISION_NOTE_MAX_LENGTH,
+        },
     )

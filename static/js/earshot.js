@@ -43,3 +43,75 @@
     pendingNext = null;
   });
 })();
+
+// A refused or failed htmx request says why, beside the control that sent it. htmx swaps
+// nothing on a 4xx/5xx, so without this the officer would see nothing happen. The text is
+// set with textContent only: a refusal may quote what was posted.
+(function () {
+  "use strict";
+  var MAX_CHARS = 500;
+
+  function anchorFor(elt) {
+    var item = elt && elt.closest ? elt.closest("li.item") : null;
+    return item || elt || document.getElementById("main") || document.body;
+  }
+
+  function existingProblem(anchor) {
+    var box = anchor.tagName === "LI" ? anchor.querySelector(":scope > .request-problem") : anchor.nextElementSibling;
+    return box && box.classList.contains("request-problem") ? box : null;
+  }
+
+  function problemFor(anchor) {
+    var box = existingProblem(anchor);
+    if (box) { return box; }
+    box = document.createElement("p");
+    box.className = "request-problem";
+    box.setAttribute("role", "alert");
+    if (anchor.tagName === "LI" || anchor === document.body || anchor.id === "main") { anchor.appendChild(box); }
+    else { anchor.insertAdjacentElement("afterend", box); }
+    return box;
+  }
+
+  function show(elt, text) {
+    var box = problemFor(anchorFor(elt));
+    box.textContent = text.length > MAX_CHARS ? text.slice(0, MAX_CHARS) + "…" : text;
+  }
+
+  function clear(elt) {
+    var box = existingProblem(anchorFor(elt));
+    if (box) { box.remove(); }
+  }
+
+  // The server's words: plain text as sent, or the alert of an HTML error page, parsed
+  // inertly (a DOMParser document runs no script and loads nothing).
+  function messageOf(xhr) {
+    var type = (xhr.getResponseHeader("Content-Type") || "").toLowerCase();
+    var body = xhr.responseText || "";
+    if (type.indexOf("text/plain") === 0) { return body.trim(); }
+    if (type.indexOf("text/html") === 0 && body) {
+      var page = new DOMParser().parseFromString(body, "text/html");
+      var part = page.querySelector("[role=alert]") || page.querySelector("main .narrow p") || page.querySelector("main p");
+      if (part) { return part.textContent.replace(/\s+/g, " ").trim(); }
+    }
+    return "";
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var text = messageOf(xhr);
+    if (!text) {
+      text = xhr.status >= 500
+        ? "Earshot could not do that just now (error " + xhr.status + "). Nothing was changed; try again in a moment."
+        : "That was refused (error " + xhr.status + "). Reload the page and try again.";
+    }
+    show(event.detail.elt, text);
+  });
+
+  document.addEventListener("htmx:sendError", function (event) {
+    show(event.detail.elt, "Earshot could not be reached. Check your connection and try again; nothing was changed.");
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) { clear(event.detail.elt); }
+  });
+})();
