@@ -14,6 +14,7 @@ from listening.sources.base import Source
 
 SOURCES = {
     "demo": "listening.sources.demo.DemoSource",
+    "x": "listening.sources.x.XSource",
 }
 
 
