@@ -15,6 +15,7 @@ from listening.sources.base import Source
 SOURCES = {
     "demo": "listening.sources.demo.DemoSource",
     "x": "listening.sources.x.XSource",
+    "mastodon": "listening.sources.mastodon.MastodonSource",
 }
 
 

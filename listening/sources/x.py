@@ -486,9 +486,12 @@ class XSource(Source):
         options["x_max_length"] = max_length
         list_ids = self.list_ids
         if list_ids is None and query.watch_lists():
-            from listening.selectors import x_list_ids
+            try:
+                from listening.selectors import x_list_ids
 
-            list_ids = x_list_ids()
+                list_ids = x_list_ids()
+            except Exception:  # no database here: list: is left out, which only widens the search
+                list_ids = None
         if list_ids:
             options["x_list_ids"] = list_ids
         return options

@@ -1,6 +1,5 @@
 """The X source against a fake X API on a local socket (tests/fakes/x.py)."""
 
-import json
 from datetime import datetime, timezone
 
 import pytest
