@@ -16,11 +16,14 @@ one page from each in turn so that no stream starves:
 - Full-text search needs a search index, which many instances lack: they answer
   every search with no statuses. Earshot asks, at most once a day per harvest, for
   the organisation's own posts (`from:me`), which an indexed instance always finds.
-  If none come back while the account has posted, the instance has no full-text
-  search: only hashtag timelines are read, and each page carries the note
-  "full-text search is not available on this instance: reading hashtag timelines
-  only". Anything inconclusive counts as available. The answer is kept in the
-  cursor (`search_check`).
+  If none come back while the account has posted, the instance is taken to have no
+  full-text search, and each page carries the note "full-text search is not
+  available on this instance: reading hashtag timelines only" (and another if the
+  search names no hashtag, so nothing can be read for it). Anything inconclusive
+  counts as available. The search itself is still asked once a run, which costs one
+  request on such an instance, so a server the check misread (an old Mastodon
+  without `from:`, another server's search) is put right by its first answer. The
+  answer is kept in the cursor (`search_check`).
 
 Cursors:
 - Timelines and notifications: `{"min_id": m}`. Asking with `min_id` gives the posts
@@ -68,6 +71,7 @@ DEFAULT_BASE_URL = "https://mastodon.social"
 MAX_HASHTAGS = 10
 SEARCH_CHECK_EVERY = timedelta(hours=24)
 NO_SEARCH_NOTE = "full-text search is not available on this instance: reading hashtag timelines only"
+NO_HASHTAG_NOTE = "this search names no hashtag, so nothing can be read for it on this instance: add one (e.g. #GDPR) to follow it here"
 MAX_ID_LENGTH = 64
 
 
@@ -340,14 +344,8 @@ class MastodonSource(Source):
             searches, unsupported, missing = self._searches(query)
             if missing:
                 notes.append("Mastodon's search can't express " + "; ".join(missing) + ": posts matching only that are not fetched")
-            if searches and not self._search_available(cursor):
-                searches = []
-                notes.append(NO_SEARCH_NOTE)
-                if not hashtags:
-                    raise QueryNotSupported(
-                        "Full-text search is not available on this Mastodon instance, and this search names no hashtag "
-                        "whose timeline could be read. Add a hashtag (e.g. #GDPR) to follow it on this instance."
-                    )
+            if searches:
+                self._search_available(cursor)
         if not hashtags and not searches:
             raise unsupported or QueryNotSupported("Nothing in this search can be fetched from Mastodon.")
         streams = [Stream(f"tag:{tag.casefold()}", "tag", tag) for tag in hashtags]
@@ -397,8 +395,15 @@ class MastodonSource(Source):
                     has_more=any(not s.done for s in streams),
                     requests=self.http.take_requests(),
                     rate_limit=self.http.last_rate_limit,
-                    notes=list(notes),
+                    notes=notes + self._search_notes(streams),
                 )
+
+    def _search_notes(self, streams: list[Stream]) -> list[str]:
+        if not any(stream.kind == "search" for stream in streams) or (self._search_check or {}).get("available", True):
+            return []
+        if any(stream.kind == "tag" for stream in streams):
+            return [NO_SEARCH_NOTE]
+        return [NO_SEARCH_NOTE, NO_HASHTAG_NOTE]
 
     def _cursor(self, old: dict, streams: list[Stream], *, rotate: int) -> dict:
         """The whole cursor: every stream's state (streams the query no longer names are
@@ -480,6 +485,9 @@ class MastodonSource(Source):
         posts = self._posts(items, skipped, seen)
         if not max_id:  # the first page of a scan: its newest post is the newest of the scan
             pending = _newest(*ids)
+        if ids and self._search_check and not self._search_check.get("available"):
+            # The check misread this server (its search does answer): say so from now on.
+            self._search_check = {"available": True, "checked_at": self.now().isoformat()}
         oldest = min(ids, key=_order) if ids else None
         # Stop on a short page, and on one that did not move back (a server ignoring max_id).
         more = len(items) >= self.page_size and oldest is not None and (not max_id or _order(oldest) < _order(max_id))
@@ -514,6 +522,7 @@ class MastodonSource(Source):
         except (TypeError, ValueError):
             checked_at = None
         if checked_at is not None and isinstance(check.get("available"), bool) and self.now() - checked_at < SEARCH_CHECK_EVERY:
+            self._search_check = {"available": check["available"], "checked_at": check["checked_at"]}
             return check["available"]
         available = self.probe_search()
         self._search_check = {"available": available, "checked_at": self.now().isoformat()}
