@@ -34,6 +34,8 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
 DEFAULT_TIMEOUT_SECONDS = 15.0
 MAX_BODY_BYTES = 5 * 1024 * 1024
+# A whole body must arrive within this many (per-read) timeouts.
+BODY_TIMEOUTS = 4
 # When a platform says 429 but gives no reset time, wait this long.
 DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=5)
 USER_AGENT = "Earshot/0.1 (self-hosted social listening; +https://github.com/earshot)"
@@ -167,9 +169,11 @@ class PlatformHttp:
         transport: httpx.BaseTransport | None = None,
         sleep=time.sleep,
         classify_error: Callable[[httpx.Response], None] | None = None,
+        body_seconds: float | None = None,
     ):
         self.platform = platform
         self.classify_error = classify_error
+        self.body_seconds = body_seconds if body_seconds is not None else timeout * BODY_TIMEOUTS
         self.rate_limit_prefix = rate_limit_prefix
         self.reset_parser = reset_parser
         self.retries = retries
@@ -246,12 +250,21 @@ class PlatformHttp:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             raise MalformedPage(f"{what}: the body is {int(declared):,} bytes, over the {self.max_body_bytes:,}-byte cap")
+        # The read timeout restarts with every chunk, so a server dripping bytes could
+        # hold a worker for ever: the whole body must arrive within this time.
+        deadline = time.monotonic() + self.body_seconds
         chunks, size = [], 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise MalformedPage(f"{what}: the body is over the {self.max_body_bytes:,}-byte cap")
-            chunks.append(chunk)
+        try:
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise MalformedPage(f"{what}: the body is over the {self.max_body_bytes:,}-byte cap")
+                if time.monotonic() > deadline:
+                    raise Transient(f"the body took over {self.body_seconds:g} s to arrive")
+                chunks.append(chunk)
+        except (httpx.RemoteProtocolError, httpx.DecodingError) as error:
+            # The headers arrived but the body is cut short or garbled: not a page.
+            raise MalformedPage(f"{what}: the body was truncated or garbled ({error.__class__.__name__})") from None
         body = b"".join(chunks)
         response._content = body  # the body is read: .content/.text/.json() work after the stream closes
         return body
@@ -272,6 +285,6 @@ def parse_json(response: httpx.Response, *, what: str):
     content_type = response.headers.get("content-type", "")
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: hostile nesting
         kind = "an HTML page" if "html" in content_type or response.content.lstrip()[:1] == b"<" else "invalid JSON"
         raise MalformedPage(f"{what}: the platform answered with {kind}, not a page of posts") from None

@@ -16,6 +16,8 @@ SOURCES = {
     "demo": "listening.sources.demo.DemoSource",
     "bluesky": "listening.sources.bluesky.BlueskySource",
     "rss": "listening.sources.rss.FeedSource",
+    "x": "listening.sources.x.XSource",
+    "mastodon": "listening.sources.mastodon.MastodonSource",
 }
 
 

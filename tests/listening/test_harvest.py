@@ -121,12 +121,13 @@ def test_a_disabled_search_is_not_dispatched(demo_searches):
 
 def test_a_platform_without_a_source_finishes_its_run_with_a_clear_error(demo_searches):
     state = demo_searches[0]
-    x = SavedSearchPlatform.objects.create(saved_search=state.saved_search, platform="x", next_run_at=timezone.now())
-    run = services.harvest_run(state_id=x.pk, token=services.harvest_claim(state_id=x.pk))
-    x.refresh_from_db()
+    # YouTube's source comes with the second group of platforms.
+    youtube = SavedSearchPlatform.objects.create(saved_search=state.saved_search, platform="youtube", next_run_at=timezone.now())
+    run = services.harvest_run(state_id=youtube.pk, token=services.harvest_claim(state_id=youtube.pk))
+    youtube.refresh_from_db()
     assert run.status == "error" and run.finished_at is not None
-    assert "No source is installed" in x.last_error and x.last_status == "error"
-    assert x.claim_token is None and x.next_run_at > timezone.now()
+    assert "No source is installed" in youtube.last_error and youtube.last_status == "error"
+    assert youtube.claim_token is None and youtube.next_run_at > timezone.now()
 
 
 def test_a_search_deleted_during_its_run_ends_the_run_quietly(demo_searches):

@@ -1,0 +1,1 @@
+"""Local fake platform servers for the source tests: real sockets on threads."""
