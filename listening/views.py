@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -49,6 +50,9 @@ def saved_search_archive_view(request, search_id):
     """Deleting a saved search archives it: it stops running and leaves the lists, its history stays."""
     search = get_object_or_404(SavedSearch, pk=search_id, archived_at__isnull=True)
     _editable_or_403(request, search)
+    if request.POST.get("confirm") != "archive":
+        # Only the Archive button says so: a stray or forged POST changes nothing.
+        return HttpResponseBadRequest("Use the Archive button to archive a saved search.", content_type="text/plain")
     saved_search_archive(saved_search=search, actor=request.user, ip=client_ip(request))
     messages.success(request, f"Archived “{search.name}”. Its mentions and harvest history are kept.")
     return redirect("listening:saved_searches")

@@ -50,6 +50,7 @@ PARAMETERS = {
     "listening:saved_search_edit": ["team", "name", "query", "purpose", "platforms", "interval_minutes", "enabled"],
     "listening:saved_search_check": ["query", "platforms"],
     "listening:saved_search_try": ["query", "days"],
+    "listening:saved_search_archive": ["confirm"],
     "listening:harvest_health": ["platform", "status", "search"],
     "foi_monitoring:authorities": ["q"],
 }

@@ -96,7 +96,7 @@ def test_it_lets_in_exactly_who_the_roles_allow(client, cast, world, role):
             if cast[role] is not None:
                 client.force_login(cast[role])
             url = reverse(name, kwargs=kwargs)
-            data = {"outcome": "no_action"} if method == "post" else None
+            data = {"outcome": "no_action", "confirm": "archive"} if method == "post" else None
             response = getattr(client, method)(url, data)
             want = expected[role]
             if want == "login":

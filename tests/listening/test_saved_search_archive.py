@@ -119,14 +119,14 @@ def test_the_app_offers_archive_and_says_the_history_is_kept(client, comms_offic
     page = client.get(reverse("listening:saved_search_edit", args=[search_with_history.pk])).content.decode()
     archive_url = reverse("listening:saved_search_archive", args=[search_with_history.pk])
     assert f'action="{archive_url}"' in page and "harvest history are kept" in page
-    response = client.post(archive_url, follow=True)
+    response = client.post(archive_url, {"confirm": "archive"}, follow=True)
     assert "Archived “Old search”" in response.content.decode()
     _assert_archived_with_history(search_with_history, comms_officer)
 
 
 def test_the_app_never_lists_or_edits_an_archived_search(client, comms_officer, search_with_history, live_search):
     client.force_login(comms_officer)
-    client.post(reverse("listening:saved_search_archive", args=[search_with_history.pk]), follow=True)
+    client.post(reverse("listening:saved_search_archive", args=[search_with_history.pk]), {"confirm": "archive"}, follow=True)
     listed = client.get(reverse("listening:saved_searches")).content.decode()
     assert "Live search" in listed and "Old search" not in listed
     edit_url = reverse("listening:saved_search_edit", args=[search_with_history.pk])
