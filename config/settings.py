@@ -40,6 +40,46 @@ if not SECRET_KEY:
             handle.write(secrets.token_urlsafe(50))
     SECRET_KEY = key_file.read_text().strip()
 
+# Platform secrets (listening.PlatformCredential) are encrypted at rest under
+# EARSHOT_SECRETS_KEY: comma-separated Fernet keys; the first encrypts, every one
+# decrypts, so a new key can be put first and `manage.py rotate_secrets` run.
+EARSHOT_SECRETS_KEY = env_str("EARSHOT_SECRETS_KEY", "").strip()
+if not EARSHOT_SECRETS_KEY:
+    if PRODUCTION:
+        raise ImproperSetting(
+            "EARSHOT_SECRETS_KEY must be set in production; make one with: python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+    # Like SECRET_KEY: one per installation, kept under var/, so stored secrets stay readable.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    _secrets_key_file = VAR_DIR / "secrets_key"
+    if not _secrets_key_file.exists():
+        from cryptography.fernet import Fernet
+
+        try:
+            with os.fdopen(os.open(_secrets_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+                handle.write(Fernet.generate_key().decode())
+        except FileExistsError:
+            pass  # another process made it first
+    EARSHOT_SECRETS_KEY = _secrets_key_file.read_text().strip()
+
+
+def _fernet_keys_checked(value: str) -> str:
+    from cryptography.fernet import Fernet
+
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperSetting(
+                f"EARSHOT_SECRETS_KEY: key {number} is not a Fernet key (32 url-safe base64-encoded bytes)"
+            ) from None
+    return ",".join(keys)
+
+
+EARSHOT_SECRETS_KEY = _fernet_keys_checked(EARSHOT_SECRETS_KEY)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
