@@ -245,6 +245,63 @@ EARSHOT_X_QUERY_MAX_LENGTH = env_int("EARSHOT_X_QUERY_MAX_LENGTH", 512)
 EARSHOT_DEMO_PAGE_SIZE = env_int("EARSHOT_DEMO_PAGE_SIZE", 10)
 EARSHOT_DEMO_PAGES_PER_RUN = env_int("EARSHOT_DEMO_PAGES_PER_RUN", 2)
 
+
+def _env_pairs(name: str, default: str) -> dict[str, str]:
+    """`x=450/900,mastodon=300/300` → {"x": "450/900", …}; a malformed entry stops start-up."""
+    pairs = {}
+    for item in (env_str(name) if env_str(name) is not None else default).split(","):
+        if not item.strip():
+            continue
+        platform, sep, value = item.partition("=")
+        if not sep or not platform.strip() or not value.strip():
+            raise ImproperSetting(f"{name}: {item.strip()!r} is not platform=value")
+        pairs[platform.strip().lower()] = value.strip()
+    return pairs
+
+
+def _env_budgets(name: str, default: str) -> dict[str, tuple[int, int]]:
+    budgets = {}
+    for platform, value in _env_pairs(name, default).items():
+        requests, _, seconds = value.partition("/")
+        if not (requests.isdigit() and seconds.isdigit() and int(requests) > 0 and int(seconds) > 0):
+            raise ImproperSetting(f"{name}: {platform}={value!r} is not REQUESTS/SECONDS, e.g. 450/900")
+        budgets[platform] = (int(requests), int(seconds))
+    return budgets
+
+
+def _env_decimals(name: str, default: str) -> dict:
+    from decimal import Decimal, InvalidOperation
+
+    values = {}
+    for platform, value in _env_pairs(name, default).items():
+        try:
+            values[platform] = Decimal(value)
+        except InvalidOperation:
+            raise ImproperSetting(f"{name}: {platform}={value!r} is not a number") from None
+        if values[platform] < 0:
+            raise ImproperSetting(f"{name}: {platform}={value!r} is negative")
+    return values
+
+
+# Harvests. Each platform app's request budget (REQUESTS/SECONDS) is shared by every
+# saved search and channel using one credential; the platform's own rate-limit
+# headers take over once it sends them. X: 450 recent-search requests per 15 minutes
+# per app; Mastodon: 300 per 5 minutes per account; Bluesky: 3000 per 5 minutes.
+EARSHOT_REQUEST_BUDGETS = _env_budgets("EARSHOT_REQUEST_BUDGETS", "x=450/900,mastodon=300/300,bluesky=3000/300")
+# What a platform charges per post read (in dollars), and its own monthly read limit.
+# Adding a paid platform is only these two settings.
+EARSHOT_PRICE_PER_READ = _env_decimals("EARSHOT_PRICE_PER_READ", "x=0.005")
+EARSHOT_MONTHLY_READ_LIMITS = {
+    platform: int(value) for platform, value in _env_decimals("EARSHOT_MONTHLY_READ_LIMITS", "x=3000000").items()
+}
+# Pages one harvest run reads at most (the demo source has its own setting above).
+EARSHOT_HARVEST_MAX_PAGES = env_int("EARSHOT_HARVEST_MAX_PAGES", 5)
+# A harvest task stops itself after this many seconds (recorded "stopped: took too
+# long"); the worker kills it a little later if it does not.
+EARSHOT_HARVEST_SOFT_TIME_LIMIT = env_int("EARSHOT_HARVEST_SOFT_TIME_LIMIT", 240)
+EARSHOT_HARVEST_TIME_LIMIT = env_int("EARSHOT_HARVEST_TIME_LIMIT", EARSHOT_HARVEST_SOFT_TIME_LIMIT + 30)
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
