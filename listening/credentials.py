@@ -201,26 +201,38 @@ def credential_save(
     credential: PlatformCredential | None = None,
     ip: str | None = None,
 ) -> PlatformCredential:
-    """Add a credential, or replace some of its keys (a blank value keeps the stored one).
+    """Add a credential, or replace some of its keys.
 
-    Replacing clears a failed state: the new keys get their chance. The audit row names
-    the keys that changed, never their values.
+    A blank secret keeps the stored one; a blank non-secret key (an account id) clears
+    it. Changing any key clears a failed state: the new keys get their chance. The
+    audit row names the keys that changed, never their values.
     """
     from governance.services import audit_event_record
 
-    known = {key.name for key in keys_for(platform)}
-    given = {name: value.strip() for name, value in values.items() if name in known and value and value.strip()}
+    specs = {key.name: key for key in keys_for(platform)}
     with transaction.atomic():
         created = credential is None
         if created:
             credential = PlatformCredential(platform=platform, base_url=normalise_base_url(base_url))
-            merged = given
+            stored = {}
         else:
             credential = PlatformCredential.objects.select_for_update().get(pk=credential.pk)
-            merged = {**credential_values(credential), **given}
-        changed = sorted(given)
+            try:
+                stored = credential_values(credential)
+            except CredentialUnreadable:
+                stored = {}  # under a key no longer configured: the new keys replace them all
+        merged = dict(stored)
+        for name, value in values.items():
+            if name not in specs:
+                continue
+            value = (value or "").strip()
+            if value:
+                merged[name] = value
+            elif not specs[name].secret:
+                merged.pop(name, None)
+        changed = sorted(name for name in specs if merged.get(name) != stored.get(name))
         credential.secrets = secrets_encrypt(merged)
-        if changed or created:
+        if changed:
             credential.state, credential.last_error, credential.checked_at = PlatformCredential.State.UNTESTED, "", None
         credential.save()
         audit_event_record(

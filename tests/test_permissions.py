@@ -23,9 +23,20 @@ def _named_urls(resolver=None, namespace=""):
             yield f"{namespace}{entry.name}"
 
 
+def _admins_only(admin=IN):
+    return {"anonymous": "login", "outsider": 403, "comms_officer": 403, "foi_member": 403, "admin": admin}
+
+
 @pytest.fixture
-def world(cast, communications, foi_team, make_item):
-    from listening.models import SavedSearch
+def world(cast, communications, foi_team, make_item, monkeypatch):
+    from listening.credentials import credential_save
+    from listening.models import Channel, SavedSearch
+    from listening.sources import registry
+
+    # "Test connection" talks to a test-only source, never to a real platform.
+    monkeypatch.setitem(registry.SOURCES, "x", "tests.listening.fake_source.FakeSource")
+    credential = credential_save(platform="x", values={"bearer_token": "good"}, actor=cast["admin"])
+    channel = Channel.objects.create(platform="x", channel="mentions")
 
     comms_item = make_item(communications)
     foi_item = make_item(foi_team)
@@ -36,6 +47,7 @@ def world(cast, communications, foi_team, make_item):
     return {
         "comms_item": comms_item, "foi_item": foi_item,
         "comms_search": comms_search, "foi_search": foi_search,
+        "credential": credential, "channel": channel,
     }
 
 
@@ -69,6 +81,16 @@ def _table(world):
         "listening:saved_search_try": [("get", {}, _everyone_with_a_role())],
         "listening:harvest_health": [("get", {}, _everyone_with_a_role())],
         "foi_monitoring:authorities": [("get", {}, _everyone_with_a_role(comms=403))],
+        "listening:platforms": [("get", {}, _admins_only())],
+        "listening:credential_new": [("get", {"platform": "mastodon"}, _admins_only())],
+        "listening:credential_edit": [("get", {"credential_id": world["credential"].id}, _admins_only())],
+        "listening:credential_test": [("post", {"credential_id": world["credential"].id}, _admins_only(302))],
+        "listening:spend_cap_edit": [("post", {"platform": "x"}, _admins_only(302))],
+        "listening:channels": [("get", {}, _admins_only())],
+        "listening:channel_new": [("get", {}, _admins_only())],
+        "listening:channel_edit": [("get", {"channel_id": world["channel"].id}, _admins_only())],
+        # Last: it deletes the credential the rows above use.
+        "listening:credential_delete": [("post", {"credential_id": world["credential"].id}, _admins_only(302))],
     }
 
 

@@ -64,8 +64,11 @@ class FakeSource(Source):
     # The platform every instance made by get_source talks to; set by `use_fake_source`.
     shared_platform: FakePlatform | None = None
 
-    def __init__(self, *, credentials=None, base_url=None, server: FakePlatform | None = None, page_size: int = 2, prefix="p"):
+    def __init__(
+        self, *, credentials=None, base_url=None, server: FakePlatform | None = None, page_size: int = 2, prefix="p", notes=()
+    ):
         super().__init__(credentials=credentials, base_url=base_url)
+        self.notes = list(notes)
         self.server = server or self.shared_platform or FakePlatform()
         self.page_size = page_size
         self.prefix = prefix
@@ -90,7 +93,7 @@ class FakeSource(Source):
                 for i in range(self.page_size)
             ]
             offset += self.page_size
-            yield Page(posts=posts, cursor={"offset": offset}, has_more=True, requests=1, rate_limit=state)
+            yield Page(posts=posts, cursor={"offset": offset}, has_more=True, requests=1, rate_limit=state, notes=self.notes)
 
     def check_connection(self) -> str:
         self.server.request()
