@@ -6,7 +6,7 @@ from accounts.access import ANY_ROLE, role_required
 from accounts.models import Role
 from governance.services import client_ip
 from listening.forms import SavedSearchForm
-from listening.models import HarvestRun, Platform, SavedSearch, SavedSearchPlatform, WatchList
+from listening.models import Platform, SavedSearch, WatchList
 from listening.services import saved_search_save
 
 
@@ -43,14 +43,12 @@ def saved_search_edit(request, search_id=None):
 @require_GET
 @role_required(*ANY_ROLE)
 def harvest_health(request):
-    team_ids = request.access.team_ids()
-    states = (
-        SavedSearchPlatform.objects.filter(saved_search__team_id__in=team_ids)
-        .select_related("saved_search", "saved_search__team")
-        .order_by("saved_search__team__name", "saved_search__name", "platform")
-    )
-    runs = HarvestRun.objects.filter(saved_search__team_id__in=team_ids).select_related("saved_search")[:50]
-    return render(request, "listening/harvest_health.html", {"states": states, "runs": runs})
+    from django.utils import timezone
+
+    from listening.health import harvest_health_report
+
+    report = harvest_health_report(team_ids=request.access.team_ids(), now=timezone.now())
+    return render(request, "listening/harvest_health.html", {"report": report, "runs": report.runs})
 
 
 def _query_check(request):
@@ -88,7 +86,7 @@ def _native_previews(query, platforms: list[str]) -> list[dict]:
     for platform in platforms:
         label = Platform(platform).label if platform in Platform.values else platform
         if platform not in NATIVE_SEARCH_PLATFORMS:
-            previews.append({"platform": label, "note": "No server-side search: every new post is fetched and matched here."})
+            previews.append({"platform": label, "note": CHANNELS_ONLY_NOTE})
             continue
         try:
             kwargs = {"x_max_length": django_settings.EARSHOT_X_QUERY_MAX_LENGTH, "x_list_ids": x_list_ids()} if platform == "x" else {}
@@ -99,6 +97,10 @@ def _native_previews(query, platforms: list[str]) -> list[dict]:
 
 
 NATIVE_SEARCH_PLATFORMS = ("x", "bluesky", "mastodon")
+CHANNELS_ONLY_NOTE = (
+    "No search on this platform: the search matches every new post of the channels an admin adds "
+    "(news feeds, pages), here."
+)
 
 
 @require_http_methods(["GET", "POST"])
