@@ -17,13 +17,19 @@ class SavedSearchForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.access = access
         self.fields["team"].queryset = self.fields["team"].queryset.filter(id__in=access.team_ids())
+        from listening.dispatch import platforms_without_search
         from listening.sources.registry import installed_platforms
 
-        labels = [Platform(p).label for p in installed_platforms()]
-        self.fields["platforms"].help_text = (
-            f"Where this search runs. Harvested in this installation: {', '.join(labels)}; "
-            "for the others, the query they would be asked is shown below."
-        )
+        channels_only = platforms_without_search()
+        labels = [Platform(p).label for p in installed_platforms() if p in Platform.values and p not in channels_only]
+        help_text = f"Where this search runs. Searched in this installation: {', '.join(labels)}. "
+        if channels_only:
+            names = ", ".join(Platform(p).label for p in sorted(channels_only) if p in Platform.values)
+            help_text += (
+                f"{names}: no search on the platform; this search is matched against the posts of "
+                "its channels (feeds, pages), which an admin adds. "
+            )
+        self.fields["platforms"].help_text = help_text + "For the others, the query they would be asked is shown below."
         if self.instance.pk:
             self.initial["platforms"] = self.instance.platforms
         elif len(access.team_ids()) == 1:

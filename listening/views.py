@@ -79,14 +79,18 @@ def caret_lines(text: str, position: int) -> tuple[str, str]:
 def _native_previews(query, platforms: list[str]) -> list[dict]:
     from django.conf import settings as django_settings
 
+    from listening.dispatch import platforms_without_search
     from listening.query import QueryNotSupported
     from listening.selectors import x_list_ids
 
     previews = []
     for platform in platforms:
         label = Platform(platform).label if platform in Platform.values else platform
-        if platform not in NATIVE_SEARCH_PLATFORMS:
+        if platform in platforms_without_search():
             previews.append({"platform": label, "note": CHANNELS_ONLY_NOTE})
+            continue
+        if platform not in NATIVE_SEARCH_PLATFORMS:
+            previews.append({"platform": label, "note": "No server-side search: every new post is fetched and matched here."})
             continue
         try:
             kwargs = {"x_max_length": django_settings.EARSHOT_X_QUERY_MAX_LENGTH, "x_list_ids": x_list_ids()} if platform == "x" else {}

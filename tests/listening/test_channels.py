@@ -133,3 +133,13 @@ def test_a_run_belongs_to_exactly_one_search_or_channel(communications):
     for fields in ({}, {"saved_search": search, "channel": channel}):
         with pytest.raises(IntegrityError), transaction.atomic():
             HarvestRun.objects.create(platform="demo", **fields)
+
+
+def test_the_saved_search_form_says_feeds_are_matched_from_channels_only(client, comms_officer, use_fake_source):
+    from django.urls import reverse
+
+    client.force_login(comms_officer)
+    form = client.get(reverse("listening:saved_search_new")).content.decode()
+    assert "News feeds (RSS/Atom): no search on the platform; this search is matched against the posts of its channels" in form
+    check = client.get(reverse("listening:saved_search_check"), {"query": "ICO", "platforms": ["rss"]}).content.decode()
+    assert "No search on this platform: the search matches every new post of the channels an admin adds" in check
