@@ -225,12 +225,20 @@ class Budget:
         )
 
 
+# A credential on a platform with no configured budget still shares one, so a rate
+# limit holds all its harvests; its size comes from the platform's headers.
+UNCONFIGURED = (1_000_000, 3600)
+
+
 def budget_for(platform: str, *, credential_id: int | None, base_url: str = "") -> Budget | None:
-    """The shared budget a harvest on `platform` spends, or None when the platform has none
-    configured (a news feed: each feed is its own server, and is only rescheduled)."""
+    """The shared budget a harvest on `platform` spends, or None when there is nothing to
+    share: no configured budget and no credential (a news feed: each feed is its own
+    server, and a rate limit reschedules only that feed)."""
     configured = settings.EARSHOT_REQUEST_BUDGETS.get(platform)
     if configured is None:
-        return None
+        if not credential_id:
+            return None
+        configured = UNCONFIGURED
     owner = f"cred-{credential_id}" if credential_id else f"host-{urlsplit(base_url).netloc.lower() or 'default'}"
     return Budget(platform=platform, owner=owner, limit=configured[0], window_seconds=configured[1])
 

@@ -259,15 +259,28 @@ def credential_delete(*, credential: PlatformCredential, actor, ip: str | None =
         credential.delete()
 
 
+def redact(text: str, values: Mapping[str, str]) -> str:
+    """`text` with every secret value in `values` blanked out: platform errors can echo a token."""
+    secrets = {value for name, value in values.items() if value and len(value) >= 6 and _is_secret(name)}
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "•••")
+    return text
+
+
+def _is_secret(name: str) -> bool:
+    return any(key.name == name and key.secret for keys in CREDENTIAL_KEYS.values() for key in keys)
+
+
 def credential_check(*, credential: PlatformCredential, actor, ip: str | None = None) -> tuple[bool, str]:
     """Ask the platform whether the stored keys work: (worked, what it said)."""
     from governance.services import audit_event_record
     from listening.sources import BadCredentials, HarvestError, get_source
 
     base_url, _ = harvest_target(credential.platform, base_url=credential.base_url, credentials=[credential])
-    state = None
+    state, values = None, {}
     try:
-        source = get_source(credential.platform, credentials=credential_values(credential), base_url=base_url)
+        values = credential_values(credential)
+        source = get_source(credential.platform, credentials=values, base_url=base_url)
         message, ok, state = source.check_connection(), True, PlatformCredential.State.OK
     except LookupError:
         message, ok = f"No source is installed for {credential.get_platform_display()} yet.", False
@@ -275,6 +288,7 @@ def credential_check(*, credential: PlatformCredential, actor, ip: str | None = 
         message, ok, state = str(error), False, PlatformCredential.State.FAILED
     except (HarvestError, CredentialUnreadable) as error:
         message, ok = str(error), False
+    message = redact(message, values)
     with transaction.atomic():
         if state is not None:
             PlatformCredential.objects.filter(pk=credential.pk).update(

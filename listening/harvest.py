@@ -22,7 +22,13 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from listening.budgets import budget_for, budget_states, claim_reservation_take
-from listening.credentials import CredentialUnreadable, credential_mark_failed, credential_values, harvest_target
+from listening.credentials import (
+    CredentialUnreadable,
+    credential_mark_failed,
+    credential_values,
+    harvest_target,
+    redact,
+)
 from listening.ingest import page_ingest
 from listening.models import Channel, HarvestRun, HarvestSchedule, HarvestStatus, Platform, PlatformCredential
 from listening.models import SavedSearch, SavedSearchPlatform
@@ -179,12 +185,12 @@ def run(
     credentials = list(PlatformCredential.objects.filter(platform=row.platform))
     base_url, credential = harvest_target(row.platform, base_url=kind.base_url(row), credentials=credentials)
     budget = budget_for(row.platform, credential_id=credential.pk if credential else None, base_url=base_url)
-    outcome = Outcome()
+    outcome, keys = Outcome(), {}
     try:
         if credential is not None and credential.failed:
             raise BadCredentials(f"authentication failed: {credential.last_error or 'the platform refused these credentials'}")
+        keys = credential_values(credential) if credential else {}
         if source is None:
-            keys = credential_values(credential) if credential else {}
             source = get_source(row.platform, credentials=keys, base_url=base_url)
         pages = iter(kind.pages(source, row, max_pages=max_pages or max_pages_for(row.platform)))
         while True:
@@ -242,7 +248,7 @@ def run(
     except BadCredentials as error:
         outcome.status, outcome.error = HarvestStatus.BAD_CREDENTIALS, str(error)
         if credential is not None and not credential.failed:
-            credential_mark_failed(credential_id=credential.pk, error=str(error))
+            credential_mark_failed(credential_id=credential.pk, error=redact(str(error), keys))
     except QueryNotSupported as error:
         outcome.status, outcome.error = HarvestStatus.ERROR, str(error)
     except (HarvestError, QuerySyntaxError, CredentialUnreadable) as error:
@@ -251,6 +257,7 @@ def run(
     except Exception as error:  # the worker's boundary: record it, never leave a run hanging
         outcome.status, outcome.error = HarvestStatus.ERROR, f"{error.__class__.__name__}: {error}"
         log.exception("Harvest of %s failed", row)
+    outcome.error = redact(outcome.error, keys)  # a platform's error can echo a token
     if budget is not None and held > 0:
         budget.release(now=clock(), count=held)
     _finish(kind, row, harvest_run, run_token, outcome, now=clock())

@@ -133,7 +133,7 @@ def harvest_health_report(*, team_ids, now: datetime) -> HealthReport:
             platform=target.platform,
             enabled=enabled,
             last_run=latest.get(target.latest_run_id),
-            next_run_at=target.next_run_at,
+            next_run_at=None if hold else target.next_run_at,  # it runs when the hold clears
             waiting=hold[1] if hold else "",
             reads_this_month=reads[0],
             budget_key=budget.key if budget else "",

@@ -15,6 +15,7 @@ from accounts.models import Role
 from governance.services import client_ip
 from listening.channels import channel_save
 from listening.credentials import (
+    CREDENTIAL_KEYS,
     PER_INSTANCE,
     CredentialUnreadable,
     credential_check,
@@ -52,7 +53,7 @@ def platforms(request):
     now = timezone.now()
     totals, caps = month_totals(now=now), spend_caps()
     sections = []
-    for platform in (p for p in ("x", "mastodon", "bluesky", "rss") if takes_credentials(p)):
+    for platform in (p for p in CREDENTIAL_KEYS if takes_credentials(p)):
         mine = [c for c in credentials if c.platform == platform]
         sections.append(
             {

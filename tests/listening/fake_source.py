@@ -76,9 +76,10 @@ class FakeSource(Source):
 
     def pages(self, *, query=None, channel=None, cursor, max_pages):
         self.asked.append({"query": query, "channel": channel, "cursor": dict(cursor)})
-        if self.credentials.get("bearer_token") == "revoked":
+        token = self.credentials.get("bearer_token", "")
+        if token == "revoked" or token.startswith("echo-"):
             self.server.request()
-            raise BadCredentials("authentication failed (401): Unauthorized")
+            raise BadCredentials(f"authentication failed (401): the token {token} is not valid")
         offset = int(cursor.get("offset", 0))
         for _ in range(max_pages):
             state = self.server.request()
@@ -97,7 +98,11 @@ class FakeSource(Source):
 
     def check_connection(self) -> str:
         self.server.request()
-        if self.credentials.get("bearer_token") in (None, "", "revoked"):
+        token = self.credentials.get("bearer_token")
+        if token and token.startswith("echo-"):
+            # Some platforms quote the token they refused.
+            raise BadCredentials(f"authentication failed (401): the token {token} is not valid")
+        if token in (None, "", "revoked"):
             raise BadCredentials("authentication failed (401): Unauthorized")
         return "Signed in as @ico_news"
 

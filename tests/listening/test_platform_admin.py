@@ -164,3 +164,14 @@ def test_an_admin_sets_a_monthly_spend_cap(admin_client):
     assert SpendCap.objects.get(platform="x").monthly_cap == Decimal("12.50")
     assert AuditEvent.objects.filter(action="spend_cap.update").count() == 1
     assert admin_client.post(reverse("listening:spend_cap_edit", kwargs={"platform": "rss"})).status_code == 404
+
+
+def test_a_platform_error_that_quotes_the_secret_is_shown_without_it(admin_client, admin_user):
+    secret = "echo-" + TOKEN
+    credential = credential_save(platform="x", values={"bearer_token": secret}, actor=admin_user)
+    page = admin_client.post(reverse("listening:credential_test", kwargs={"credential_id": credential.pk}), follow=True)
+    assert "authentication failed (401): the token ••• is not valid" in page.content.decode()
+    assert secret not in page.content.decode()
+    assert secret not in repr(AuditEvent.objects.get(action="credential.test").details)
+    credential.refresh_from_db()
+    assert secret not in credential.last_error

@@ -43,7 +43,10 @@ def _run_all(claims, clock):
     return [services.harvest_kind_run(kind=c.kind, pk=c.pk, token=c.token, clock=clock) for c in claims]
 
 
-def test_a_rate_limit_defers_every_search_and_channel_on_that_credential_until_its_reset(x_world, clock):
+@pytest.mark.parametrize("budgets", [None, {}], ids=["configured budget", "no configured budget"])
+def test_a_rate_limit_defers_every_search_and_channel_on_that_credential_until_its_reset(x_world, clock, budgets, settings):
+    if budgets is not None:
+        settings.EARSHOT_REQUEST_BUDGETS = budgets  # a credential still shares one budget
     server = x_world["server"]
     reset = clock() + timedelta(minutes=10)
     server.faults[1] = RateLimited("x rate limit: Too Many Requests", retry_at=reset, rate_limit=RateLimitState(450, 0, reset))
@@ -76,6 +79,7 @@ def test_bad_credentials_stop_polling_until_the_credential_is_replaced(x_world, 
     assert server.requests == 1  # once refused, the other claimed runs did not ask again
     credential.refresh_from_db()
     assert credential.state == "failed" and "401" in credential.last_error
+    assert "revoked" not in credential.last_error  # the platform quoted the token: it is blanked out
 
     _all_due(x_world, clock())
     assert services.harvest_dispatch_due(now=clock.advance(hours=6)) == []
