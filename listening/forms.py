@@ -116,6 +116,7 @@ class ChannelForm(forms.ModelForm):
         model = Channel
         fields = ["platform", "channel", "name", "base_url", "interval_minutes", "enabled"]
         help_texts = {"base_url": "Mastodon only: the instance to read from (blank: the configured one)."}
+        labels = {"interval_minutes": "Every (minutes)", "name": "Name (optional)"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

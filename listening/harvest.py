@@ -251,6 +251,8 @@ def run(
             credential_mark_failed(credential_id=credential.pk, error=redact(str(error), keys))
     except QueryNotSupported as error:
         outcome.status, outcome.error = HarvestStatus.ERROR, str(error)
+    except LookupError as error:  # no source installed for the platform
+        outcome.status, outcome.error = HarvestStatus.ERROR, str(error)
     except (HarvestError, QuerySyntaxError, CredentialUnreadable) as error:
         outcome.status, outcome.error = getattr(error, "status", HarvestStatus.ERROR), str(error)
         log.warning("Harvest of %s stopped: %s", row, outcome.error)
