@@ -41,6 +41,46 @@ if not SECRET_KEY:
             handle.write(secrets.token_urlsafe(50))
     SECRET_KEY = key_file.read_text().strip()
 
+# Platform secrets (listening.PlatformCredential) are encrypted at rest under
+# EARSHOT_SECRETS_KEY: comma-separated Fernet keys; the first encrypts, every one
+# decrypts, so a new key can be put first and `manage.py rotate_secrets` run.
+EARSHOT_SECRETS_KEY = env_str("EARSHOT_SECRETS_KEY", "").strip()
+if not EARSHOT_SECRETS_KEY:
+    if PRODUCTION:
+        raise ImproperSetting(
+            "EARSHOT_SECRETS_KEY must be set in production; make one with: python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+    # Like SECRET_KEY: one per installation, kept under var/, so stored secrets stay readable.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    _secrets_key_file = VAR_DIR / "secrets_key"
+    if not _secrets_key_file.exists():
+        from cryptography.fernet import Fernet
+
+        try:
+            with os.fdopen(os.open(_secrets_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+                handle.write(Fernet.generate_key().decode())
+        except FileExistsError:
+            pass  # another process made it first
+    EARSHOT_SECRETS_KEY = _secrets_key_file.read_text().strip()
+
+
+def _fernet_keys_checked(value: str) -> str:
+    from cryptography.fernet import Fernet
+
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperSetting(
+                f"EARSHOT_SECRETS_KEY: key {number} is not a Fernet key (32 url-safe base64-encoded bytes)"
+            ) from None
+    return ",".join(keys)
+
+
+EARSHOT_SECRETS_KEY = _fernet_keys_checked(EARSHOT_SECRETS_KEY)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 if PRODUCTION:
@@ -256,6 +296,62 @@ EARSHOT_REQUEST_VALUE_MAX_LENGTH = env_int("EARSHOT_REQUEST_VALUE_MAX_LENGTH", 2
 EARSHOT_DECISION_NOTE_MAX_LENGTH = env_int("EARSHOT_DECISION_NOTE_MAX_LENGTH", 5_000)
 # "Try it" on a saved search stops reading stored mentions after this long and says so.
 EARSHOT_TRY_IT_BUDGET_SECONDS = env_int("EARSHOT_TRY_IT_BUDGET_SECONDS", 2)
+
+def _env_pairs(name: str, default: str) -> dict[str, str]:
+    """`x=450/900,mastodon=300/300` → {"x": "450/900", …}; a malformed entry stops start-up."""
+    pairs = {}
+    for item in (env_str(name) if env_str(name) is not None else default).split(","):
+        if not item.strip():
+            continue
+        platform, sep, value = item.partition("=")
+        if not sep or not platform.strip() or not value.strip():
+            raise ImproperSetting(f"{name}: {item.strip()!r} is not platform=value")
+        pairs[platform.strip().lower()] = value.strip()
+    return pairs
+
+
+def _env_budgets(name: str, default: str) -> dict[str, tuple[int, int]]:
+    budgets = {}
+    for platform, value in _env_pairs(name, default).items():
+        requests, _, seconds = value.partition("/")
+        if not (requests.isdigit() and seconds.isdigit() and int(requests) > 0 and int(seconds) > 0):
+            raise ImproperSetting(f"{name}: {platform}={value!r} is not REQUESTS/SECONDS, e.g. 450/900")
+        budgets[platform] = (int(requests), int(seconds))
+    return budgets
+
+
+def _env_decimals(name: str, default: str) -> dict:
+    from decimal import Decimal, InvalidOperation
+
+    values = {}
+    for platform, value in _env_pairs(name, default).items():
+        try:
+            values[platform] = Decimal(value)
+        except InvalidOperation:
+            raise ImproperSetting(f"{name}: {platform}={value!r} is not a number") from None
+        if values[platform] < 0:
+            raise ImproperSetting(f"{name}: {platform}={value!r} is negative")
+    return values
+
+
+# Harvests. Each platform app's request budget (REQUESTS/SECONDS) is shared by every
+# saved search and channel using one credential; the platform's own rate-limit
+# headers take over once it sends them. X: 450 recent-search requests per 15 minutes
+# per app; Mastodon: 300 per 5 minutes per account; Bluesky: 3000 per 5 minutes.
+EARSHOT_REQUEST_BUDGETS = _env_budgets("EARSHOT_REQUEST_BUDGETS", "x=450/900,mastodon=300/300,bluesky=3000/300")
+# What a platform charges per post read (in dollars), and its own monthly read limit.
+# Adding a paid platform is only these two settings.
+EARSHOT_PRICE_PER_READ = _env_decimals("EARSHOT_PRICE_PER_READ", "x=0.005")
+EARSHOT_MONTHLY_READ_LIMITS = {
+    platform: int(value) for platform, value in _env_decimals("EARSHOT_MONTHLY_READ_LIMITS", "x=3000000").items()
+}
+# Pages one harvest run reads at most (the demo source has its own setting above).
+EARSHOT_HARVEST_MAX_PAGES = env_int("EARSHOT_HARVEST_MAX_PAGES", 5)
+# A harvest task stops itself after this many seconds (recorded "stopped: took too
+# long"); the worker kills it a little later if it does not.
+EARSHOT_HARVEST_SOFT_TIME_LIMIT = env_int("EARSHOT_HARVEST_SOFT_TIME_LIMIT", 240)
+EARSHOT_HARVEST_TIME_LIMIT = env_int("EARSHOT_HARVEST_TIME_LIMIT", EARSHOT_HARVEST_SOFT_TIME_LIMIT + 30)
+
 
 LOGGING = {
     "version": 1,

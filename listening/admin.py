@@ -182,7 +182,7 @@ class SavedSearchAdmin(AuditedModelAdmin):
 
 @admin.register(HarvestRun)
 class HarvestRunAdmin(AuditedModelAdmin):
-    list_display = ("saved_search", "platform", "started_at", "finished_at", "status", "fetched", "new", "matched")
+    list_display = ("saved_search", "channel", "platform", "started_at", "finished_at", "status", "fetched", "new", "matched")
     list_filter = ("platform", "status")
 
     def has_add_permission(self, request):

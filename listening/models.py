@@ -16,6 +16,7 @@ class Platform(models.TextChoices):
     MASTODON = "mastodon", "Mastodon"
     YOUTUBE = "youtube", "YouTube"
     FACEBOOK = "facebook", "Facebook Page"
+    LINKEDIN = "linkedin", "LinkedIn Page"
     REDDIT = "reddit", "Reddit"
     RSS = "rss", "News feeds (RSS/Atom)"
     DEMO = "demo", "Demo"
@@ -105,31 +106,48 @@ class SavedSearch(models.Model):
         return [state.platform for state in self.platform_states.all()]
 
 
-class SavedSearchPlatform(models.Model):
-    """Per (saved search, platform): where harvesting got to and when it runs next.
+class HarvestStatus(models.TextChoices):
+    NEVER = "never", "Not run yet"
+    OK = "ok", "OK"
+    RATE_LIMITED = "rate_limited", "Rate limited"
+    ERROR = "error", "Error"
+    BAD_CREDENTIALS = "bad_credentials", "Authentication failed"
+    BUDGET_REACHED = "budget_reached", "Monthly budget reached"
+    TIMED_OUT = "timed_out", "Stopped: took too long"
+
+
+class HarvestSchedule(models.Model):
+    """Where one harvest got to and when it runs next: a (saved search, platform) pair
+    or a channel, claimed, leased and scheduled the same way.
 
     The dispatcher claims a due row with a conditional UPDATE on next_run_at and a
     fresh claim token; the harvest task only runs while it holds that token.
     """
 
-    class Status(models.TextChoices):
-        NEVER = "never", "Not run yet"
-        OK = "ok", "OK"
-        RATE_LIMITED = "rate_limited", "Rate limited"
-        ERROR = "error", "Error"
-        BAD_CREDENTIALS = "bad_credentials", "Bad credentials"
+    Status = HarvestStatus
 
-    saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="platform_states")
-    platform = models.CharField(max_length=20, choices=Platform.choices)
     cursor = models.JSONField(default=dict, blank=True)
     next_run_at = models.DateTimeField(default=timezone.now)
     claim_token = models.UUIDField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
-    last_status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEVER)
+    last_status = models.CharField(max_length=20, choices=HarvestStatus.choices, default=HarvestStatus.NEVER)
     last_error = models.TextField(blank=True)
+    # What the source said on its last run that people should know: a feature the
+    # platform lacks, a permanent redirect followed.
+    notes = models.JSONField(default=list, blank=True)
 
     CLAIM_LEASE = timedelta(minutes=10)
+
+    class Meta:
+        abstract = True
+
+
+class SavedSearchPlatform(HarvestSchedule):
+    """Per (saved search, platform): where harvesting got to and when it runs next."""
+
+    saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="platform_states")
+    platform = models.CharField(max_length=20, choices=Platform.choices)
 
     class Meta:
         ordering = ["saved_search", "platform"]
@@ -141,26 +159,163 @@ class SavedSearchPlatform(models.Model):
     def __str__(self):
         return f"{self.saved_search.name} on {self.get_platform_display()}"
 
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(minutes=self.saved_search.interval_minutes)
+
+
+class Channel(HarvestSchedule):
+    """A stream read whole on its own schedule: a news feed, the organisation's own
+    account (mentions, notifications), an X list. Every post is matched against every
+    enabled saved search on its platform. What `channel` means per platform is in the
+    README; each source validates it (`Source.channel_error`)."""
+
+    platform = models.CharField(max_length=20, choices=Platform.choices)
+    channel = models.CharField(max_length=1000, help_text="A feed URL, mentions, notifications, list:<id>, #tag …")
+    name = models.CharField(max_length=120, blank=True)
+    # A Mastodon instance; blank: the platform's configured base URL.
+    base_url = models.CharField("instance", max_length=300, blank=True)
+    enabled = models.BooleanField(default=True)
+    interval_minutes = models.PositiveIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)], help_text="Minutes between harvests."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["platform", "name", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "base_url", "channel"], name="channel_unique_per_platform"),
+        ]
+        indexes = [models.Index(fields=["next_run_at"], name="channel_due_idx")]
+
+    def __str__(self):
+        return f"{self.name or self.channel} ({self.get_platform_display()})"
+
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(minutes=self.interval_minutes)
+
+
+class PlatformCredential(models.Model):
+    """One platform app's keys (one per instance for Mastodon), encrypted at rest.
+
+    `secrets` holds a Fernet token of the JSON key/value pairs; see listening.credentials.
+    A credential whose platform refused it is `failed`: nothing polls with it until it
+    is replaced.
+    """
+
+    class State(models.TextChoices):
+        UNTESTED = "untested", "Not tested yet"
+        OK = "ok", "Working"
+        FAILED = "failed", "Authentication failed"
+
+    platform = models.CharField(max_length=20, choices=Platform.choices)
+    # A Mastodon instance; blank: the platform's configured base URL.
+    base_url = models.CharField("instance", max_length=300, blank=True)
+    secrets = models.TextField(editable=False)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.UNTESTED)
+    last_error = models.TextField(blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["platform", "base_url"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "base_url"], name="platform_credential_unique"),
+        ]
+
+    def __str__(self):
+        where = f" at {self.base_url}" if self.base_url else ""
+        return f"{self.get_platform_display()} credential{where}"
+
+    @property
+    def failed(self) -> bool:
+        return self.state == self.State.FAILED
+
+
+class SpendCap(models.Model):
+    """The most an admin lets a paid platform cost in a calendar month (UTC)."""
+
+    platform = models.CharField(max_length=20, choices=Platform.choices, unique=True)
+    monthly_cap = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.get_platform_display()}: {self.monthly_cap if self.monthly_cap is not None else 'no cap'}"
+
+
+class PlatformUsage(models.Model):
+    """Posts read from a platform in one calendar month (UTC), per saved search or channel.
+
+    `reads` counts every item read; `charged_reads` those the platform bills (on X, a
+    post read twice in one UTC day is billed once). Rows outlive a deleted search or
+    channel (the reads were still paid for).
+    """
+
+    platform = models.CharField(max_length=20, choices=Platform.choices)
+    month = models.DateField(help_text="The first day of the month.")
+    saved_search = models.ForeignKey(SavedSearch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reads = models.PositiveBigIntegerField(default=0)
+    charged_reads = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "month", "saved_search"],
+                condition=models.Q(saved_search__isnull=False),
+                name="platform_usage_unique_search",
+            ),
+            models.UniqueConstraint(
+                fields=["platform", "month", "channel"],
+                condition=models.Q(channel__isnull=False),
+                name="platform_usage_unique_channel",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(saved_search__isnull=True) | models.Q(channel__isnull=True),
+                name="platform_usage_one_target",
+            ),
+        ]
+        indexes = [models.Index(fields=["month", "platform"], name="platform_usage_month_idx")]
+
 
 class HarvestRun(models.Model):
-    saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="runs")
+    """One run of a search harvest (saved_search + platform) or of a channel."""
+
+    saved_search = models.ForeignKey(SavedSearch, null=True, blank=True, on_delete=models.CASCADE, related_name="runs")
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="runs")
     platform = models.CharField(max_length=20, choices=Platform.choices)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     pages = models.PositiveIntegerField(default=0)
+    requests = models.PositiveIntegerField(default=0)
     fetched = models.PositiveIntegerField(default=0)
     new = models.PositiveIntegerField(default=0)
     matched = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    notes = models.JSONField(default=list, blank=True)
     rate_limit_waits = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=20, default="running")
 
     class Meta:
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["saved_search", "platform", "-started_at"])]
+        indexes = [
+            models.Index(fields=["saved_search", "platform", "-started_at"]),
+            models.Index(fields=["channel", "-started_at"], name="harvest_run_channel_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(saved_search__isnull=False, channel__isnull=True)
+                | models.Q(saved_search__isnull=True, channel__isnull=False),
+                name="harvest_run_one_target",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.saved_search.name} on {self.platform} at {self.started_at:%Y-%m-%d %H:%M}"
+        what = self.saved_search.name if self.saved_search_id else str(self.channel)
+        return f"{what} on {self.platform} at {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class Mention(models.Model):

@@ -1,128 +1,59 @@
-"""Harvesting: claiming due (saved search, platform) pairs and running them page by page."""
+"""Harvesting and saved searches: the entry points tasks and views call.
 
-import logging
+The machinery lives in `listening.harvest` (claims and the page loop, shared by
+search harvests and channels) and `listening.dispatch` (what starts when, within
+each platform's shared request budget and monthly spend).
+"""
+
 import uuid
-from datetime import timedelta
+from datetime import datetime
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db import transaction
 from django.utils import timezone
 
-from listening.ingest import page_ingest
-from listening.models import HarvestRun, SavedSearch, SavedSearchPlatform
-from listening.query import QuerySyntaxError, parse
-from listening.sources import HarvestError, RateLimited, get_source
+from listening import harvest
+from listening.dispatch import Claim, harvest_dispatch_due
+from listening.models import HarvestRun, SavedSearchPlatform
 
-log = logging.getLogger(__name__)
-
-
-def harvest_claim(*, state_id: int, now=None) -> uuid.UUID | None:
-    """Claim one due pair with a conditional UPDATE. None if someone else has it or it is not due."""
-    now = now or timezone.now()
-    token = uuid.uuid4()
-    # Conditions on the row itself (plus EXISTS), never a join: an UPDATE with a join
-    # becomes `id IN (subquery)`, which PostgreSQL does not re-check after waiting on
-    # another claimer's lock, and both would win.
-    enabled = Exists(SavedSearch.objects.filter(pk=OuterRef("saved_search_id"), enabled=True))
-    claimed = (
-        SavedSearchPlatform.objects.filter(enabled, pk=state_id, next_run_at__lte=now)
-        .update(next_run_at=now + SavedSearchPlatform.CLAIM_LEASE, claim_token=token, claimed_at=now)
-    )
-    return token if claimed == 1 else None
+__all__ = [
+    "Claim",
+    "channel_claim",
+    "channel_harvest_run",
+    "harvest_claim",
+    "harvest_dispatch_due",
+    "harvest_kind_run",
+    "harvest_run",
+    "saved_search_save",
+]
 
 
-def harvest_dispatch_due(*, now=None) -> list[tuple[int, uuid.UUID]]:
-    """Claim every due pair; the caller enqueues a harvest for each claim it won."""
-    now = now or timezone.now()
-    due = SavedSearchPlatform.objects.filter(next_run_at__lte=now, saved_search__enabled=True).values_list("id", flat=True)
-    claims = []
-    for state_id in due:
-        token = harvest_claim(state_id=state_id, now=now)
-        if token is not None:
-            claims.append((state_id, token))
-    return claims
+def harvest_claim(*, state_id: int, now: datetime | None = None) -> uuid.UUID | None:
+    """Claim one due (saved search, platform) pair. None if someone else has it or it is not due."""
+    return harvest.claim(harvest.SEARCH, state_id, now=now)
 
 
-def _take_over(state_id: int, token: uuid.UUID) -> uuid.UUID | None:
-    """Swap the dispatch token for a run token, so a redelivered task finds nothing to run.
-
-    The lease restarts here, so a task that waited in a busy queue gets its full lease.
-    """
-    run_token = uuid.uuid4()
-    now = timezone.now()
-    taken = SavedSearchPlatform.objects.filter(pk=state_id, claim_token=token).update(
-        claim_token=run_token, claimed_at=now, next_run_at=now + SavedSearchPlatform.CLAIM_LEASE
-    )
-    return run_token if taken == 1 else None
+def channel_claim(*, channel_id: int, now: datetime | None = None) -> uuid.UUID | None:
+    """Claim one due channel. None if someone else has it or it is not due."""
+    return harvest.claim(harvest.CHANNEL, channel_id, now=now)
 
 
-def harvest_run(*, state_id: int, token: uuid.UUID, max_pages: int | None = None, source=None) -> HarvestRun | None:
-    """Run one claimed harvest.
+def harvest_run(
+    *, state_id: int, token: uuid.UUID, max_pages: int | None = None, source=None, clock=timezone.now
+) -> HarvestRun | None:
+    """Run one claimed search harvest; see `listening.harvest.run`."""
+    return harvest.run(harvest.SEARCH, pk=state_id, token=token, max_pages=max_pages, source=source, clock=clock)
 
-    1. Take over the claim (skip if the pair was deleted, or the claim is stale).
-    2. For each page the source yields: in one transaction, store the page, move the
-       cursor and renew the lease, checking the claim is still ours.
-    3. Record the run and schedule the next one (or the rate-limit reset). Whatever
-       goes wrong, the run is finished with its error and the claim released, so the
-       health page says what happened and the pair is tried again at its next time.
-    """
-    run_token = _take_over(state_id, token)
-    if run_token is None:
-        return None
-    try:
-        state = SavedSearchPlatform.objects.select_related("saved_search").get(pk=state_id)
-        run = HarvestRun.objects.create(saved_search=state.saved_search, platform=state.platform)
-    except (SavedSearchPlatform.DoesNotExist, IntegrityError):
-        return None  # the saved search was deleted just now
-    search = state.saved_search
-    status, error_text, next_run_at = SavedSearchPlatform.Status.OK, "", None
-    skipped: list[str] = []
-    try:
-        source = source or get_source(state.platform)
-        query = parse(search.query)
-        pages = source.pages(query=query, cursor=state.cursor, max_pages=max_pages or settings.EARSHOT_DEMO_PAGES_PER_RUN)
-        for page in pages:
-            with transaction.atomic():
-                result = page_ingest(platform=state.platform, posts=page.posts)
-                moved = SavedSearchPlatform.objects.filter(pk=state.pk, claim_token=run_token).update(
-                    cursor=page.cursor, next_run_at=timezone.now() + SavedSearchPlatform.CLAIM_LEASE
-                )
-                if moved != 1:
-                    # Our claim lapsed or the search was deleted: drop this page.
-                    transaction.set_rollback(True)
-                    status, error_text = SavedSearchPlatform.Status.ERROR, "The run lost its claim; the page was not stored."
-                    break
-                HarvestRun.objects.filter(pk=run.pk).update(
-                    pages=F("pages") + 1,
-                    fetched=F("fetched") + result.fetched,
-                    new=F("new") + result.new,
-                    matched=F("matched") + result.matched,
-                )
-            skipped.extend(page.skipped)
-            skipped.extend(result.skipped)
-    except RateLimited as limited:
-        status, error_text, next_run_at = limited.status, str(limited), limited.retry_at
-        HarvestRun.objects.filter(pk=run.pk).update(rate_limit_waits=F("rate_limit_waits") + 1)
-    except (HarvestError, QuerySyntaxError) as error:
-        status, error_text = getattr(error, "status", SavedSearchPlatform.Status.ERROR), str(error)
-        log.warning("Harvest of %s stopped: %s", state, error_text)
-    except Exception as error:  # the worker's boundary: record it, never leave a run hanging
-        status, error_text = SavedSearchPlatform.Status.ERROR, f"{error.__class__.__name__}: {error}"
-        log.exception("Harvest of %s failed", state)
-    now = timezone.now()
-    HarvestRun.objects.filter(pk=run.pk).update(
-        finished_at=now, status=status, errors=skipped + ([error_text] if error_text else [])
-    )
-    SavedSearchPlatform.objects.filter(pk=state.pk, claim_token=run_token).update(
-        claim_token=None,
-        claimed_at=None,
-        last_run_at=now,
-        last_status=status,
-        last_error=error_text,
-        next_run_at=next_run_at or now + timedelta(minutes=search.interval_minutes),
-    )
-    return HarvestRun.objects.filter(pk=run.pk).first()
+
+def channel_harvest_run(
+    *, channel_id: int, token: uuid.UUID, max_pages: int | None = None, source=None, clock=timezone.now
+) -> HarvestRun | None:
+    """Run one claimed channel harvest; see `listening.harvest.run`."""
+    return harvest.run(harvest.CHANNEL, pk=channel_id, token=token, max_pages=max_pages, source=source, clock=clock)
+
+
+def harvest_kind_run(*, kind: str, pk: int, token: uuid.UUID, source=None, clock=timezone.now) -> HarvestRun | None:
+    """Run a claim of either kind, as `Claim.kind` names it."""
+    return harvest.run(harvest.KINDS[kind], pk=pk, token=token, source=source, clock=clock)
 
 
 def saved_search_save(*, form, actor, ip: str | None = None):

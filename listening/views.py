@@ -9,7 +9,7 @@ from accounts.models import Role
 from config import heartbeat
 from governance.services import client_ip
 from listening.forms import SavedSearchForm
-from listening.models import HarvestRun, Platform, SavedSearch, SavedSearchPlatform, WatchList
+from listening.models import Platform, SavedSearch, WatchList
 from listening.selectors import saved_searches_listed
 from listening.services import saved_search_archive, saved_search_save
 
@@ -61,15 +61,13 @@ def saved_search_archive_view(request, search_id):
 @require_GET
 @role_required(*ANY_ROLE)
 def harvest_health(request):
-    team_ids = request.access.team_ids()
-    states = (
-        SavedSearchPlatform.objects.filter(saved_search__team_id__in=team_ids, saved_search__archived_at__isnull=True)
-        .select_related("saved_search", "saved_search__team")
-        .order_by("saved_search__team__name", "saved_search__name", "platform")
-    )
-    runs = HarvestRun.objects.filter(saved_search__team_id__in=team_ids).select_related("saved_search")[:50]
+    from django.utils import timezone
+
+    from listening.health import harvest_health_report
+
+    report = harvest_health_report(team_ids=request.access.team_ids(), now=timezone.now())
     return render(
-        request, "listening/harvest_health.html", {"states": states, "runs": runs, "pipeline": heartbeat.pipeline()}
+        request, "listening/harvest_health.html", {"report": report, "runs": report.runs, "pipeline": heartbeat.pipeline()}
     )
 
 
@@ -110,12 +108,16 @@ def caret_lines(text: str, position: int, around: int = CARET_CONTEXT) -> tuple[
 def _native_previews(query, platforms: list[str]) -> list[dict]:
     from django.conf import settings as django_settings
 
+    from listening.dispatch import platforms_without_search
     from listening.query import QueryNotSupported
     from listening.selectors import x_list_ids
 
     previews = []
     for platform in platforms:
         label = Platform(platform).label if platform in Platform.values else platform
+        if platform in platforms_without_search():
+            previews.append({"platform": label, "note": CHANNELS_ONLY_NOTE})
+            continue
         if platform not in NATIVE_SEARCH_PLATFORMS:
             previews.append({"platform": label, "note": "No server-side search: every new post is fetched and matched here."})
             continue
@@ -128,6 +130,10 @@ def _native_previews(query, platforms: list[str]) -> list[dict]:
 
 
 NATIVE_SEARCH_PLATFORMS = ("x", "bluesky", "mastodon")
+CHANNELS_ONLY_NOTE = (
+    "No search on this platform: the search matches every new post of the channels an admin adds "
+    "(news feeds, pages), here."
+)
 
 
 @require_http_methods(["GET", "POST"])

@@ -23,10 +23,21 @@ def _named_urls(resolver=None, namespace=""):
             yield f"{namespace}{entry.name}"
 
 
+def _admins_only(admin=IN):
+    return {"anonymous": "login", "outsider": 403, "comms_officer": 403, "foi_member": 403, "admin": admin}
+
+
 @pytest.fixture
-def world(cast, communications, foi_team, make_item):
+def world(cast, communications, foi_team, make_item, monkeypatch):
     from config import heartbeat
-    from listening.models import SavedSearch
+    from listening.credentials import credential_save
+    from listening.models import Channel, SavedSearch
+    from listening.sources import registry
+
+    # "Test connection" talks to a test-only source, never to a real platform.
+    monkeypatch.setitem(registry.SOURCES, "x", "tests.listening.fake_source.FakeSource")
+    credential = credential_save(platform="x", values={"bearer_token": "good"}, actor=cast["admin"])
+    channel = Channel.objects.create(platform="x", channel="mentions")
 
     # /healthz answers 200 only while the dispatcher and a worker are alive.
     heartbeat.record_dispatcher_tick()
@@ -40,6 +51,7 @@ def world(cast, communications, foi_team, make_item):
     return {
         "comms_item": comms_item, "foi_item": foi_item,
         "comms_search": comms_search, "foi_search": foi_search,
+        "credential": credential, "channel": channel,
     }
 
 
@@ -73,6 +85,16 @@ def _table(world):
         "listening:saved_search_try": [("get", {}, _everyone_with_a_role())],
         "listening:harvest_health": [("get", {}, _everyone_with_a_role())],
         "foi_monitoring:authorities": [("get", {}, _everyone_with_a_role(comms=403))],
+        "listening:platforms": [("get", {}, _admins_only())],
+        "listening:credential_new": [("get", {"platform": "mastodon"}, _admins_only())],
+        "listening:credential_edit": [("get", {"credential_id": world["credential"].id}, _admins_only())],
+        "listening:credential_test": [("post", {"credential_id": world["credential"].id}, _admins_only(302))],
+        "listening:spend_cap_edit": [("post", {"platform": "x"}, _admins_only(302))],
+        "listening:channels": [("get", {}, _admins_only())],
+        "listening:channel_new": [("get", {}, _admins_only())],
+        "listening:channel_edit": [("get", {"channel_id": world["channel"].id}, _admins_only())],
+        # Last: it deletes the credential the rows above use.
+        "listening:credential_delete": [("post", {"credential_id": world["credential"].id}, _admins_only(302))],
         # Last: archiving takes the search out of the pages above.
         "listening:saved_search_archive": [
             ("post", {"search_id": world["comms_search"].id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),

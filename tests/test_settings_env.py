@@ -95,7 +95,8 @@ def test_production_settings_pass_the_deploy_checks():
 
     from tests.support import ROOT, process_env
 
-    env = process_env(EARSHOT_PRODUCTION="1", SECRET_KEY="k" * 20 + "Zx9!" * 10, ALLOWED_HOSTS="earshot.example.gov.uk")
+    env = process_env(EARSHOT_PRODUCTION="1", SECRET_KEY="k" * 20 + "Zx9!" * 10, ALLOWED_HOSTS="earshot.example.gov.uk",
+                      EARSHOT_SECRETS_KEY="rQ3yb0AiUJrOEGsWfAoMBOHBsdNxjwD8XlhYw_lJqfk=")
     env.pop("DEBUG", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

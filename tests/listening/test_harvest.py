@@ -109,13 +109,13 @@ def test_two_dispatchers_at_once_claim_each_pair_once(demo_searches):
         thread.start()
     for thread in threads:
         thread.join()
-    claimed = [state_id for claims in results for state_id, _ in claims]
+    claimed = [claim.pk for claims in results for claim in claims]
     assert sorted(claimed) == sorted(s.pk for s in demo_searches)
 
 
 def test_a_disabled_search_is_not_dispatched(demo_searches):
     demo_searches[0].saved_search.__class__.objects.filter(pk=demo_searches[0].saved_search_id).update(enabled=False)
-    claimed = {state_id for state_id, _ in services.harvest_dispatch_due()}
+    claimed = {claim.pk for claim in services.harvest_dispatch_due()}
     assert demo_searches[0].pk not in claimed and len(claimed) == len(demo_searches) - 1
 
 
@@ -153,7 +153,7 @@ def test_a_late_task_gets_a_fresh_lease(demo_searches):
         def pages(self, **kwargs):
             state.refresh_from_db()
             seen["lease_ahead"] = state.next_run_at > timezone.now()
-            seen["claimed_again"] = state.pk in {state_id for state_id, _ in services.harvest_dispatch_due()}
+            seen["claimed_again"] = state.pk in {claim.pk for claim in services.harvest_dispatch_due()}
             yield from super().pages(**kwargs)
 
     assert services.harvest_run(state_id=state.pk, token=token, max_pages=1, source=Watches(page_size=5)).status == "ok"
