@@ -135,7 +135,7 @@ def secret_key_weaknesses(key: str) -> list[str]:
     return weaknesses
 
 
-def production_settings_checked(*, debug: bool, secret_key: str, allowed_hosts: list[str]) -> None:
+def production_settings_checked(*, debug: bool, secret_key: str, allowed_hosts: list[str], secrets_key: str = "set") -> None:
     """Stop a production process at start on settings `check --deploy` would only warn about.
 
     A warning in a log nobody reads leaves a live site with debug pages or a guessable
@@ -150,6 +150,11 @@ def production_settings_checked(*, debug: bool, secret_key: str, allowed_hosts: 
         problems.append(
             "ALLOWED_HOSTS is empty: set it to the host names the site is served on, "
             "comma-separated, e.g. ALLOWED_HOSTS=earshot.example.gov.uk"
+        )
+    if not secrets_key:
+        problems.append(
+            "EARSHOT_SECRETS_KEY is not set: platform secrets are encrypted under it; make one with "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
         )
     if problems:
         raise ImproperSetting("EARSHOT_PRODUCTION=1 refuses to start:\n" + "\n".join(f"  - {p}" for p in problems))

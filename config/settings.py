@@ -45,12 +45,7 @@ if not SECRET_KEY:
 # EARSHOT_SECRETS_KEY: comma-separated Fernet keys; the first encrypts, every one
 # decrypts, so a new key can be put first and `manage.py rotate_secrets` run.
 EARSHOT_SECRETS_KEY = env_str("EARSHOT_SECRETS_KEY", "").strip()
-if not EARSHOT_SECRETS_KEY:
-    if PRODUCTION:
-        raise ImproperSetting(
-            "EARSHOT_SECRETS_KEY must be set in production; make one with: python -c "
-            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
-        )
+if not EARSHOT_SECRETS_KEY and not PRODUCTION:  # production refuses to start without it (below)
     # Like SECRET_KEY: one per installation, kept under var/, so stored secrets stay readable.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     _secrets_key_file = VAR_DIR / "secrets_key"
@@ -84,7 +79,9 @@ EARSHOT_SECRETS_KEY = _fernet_keys_checked(EARSHOT_SECRETS_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 if PRODUCTION:
-    production_settings_checked(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
+    production_settings_checked(
+        debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS, secrets_key=EARSHOT_SECRETS_KEY
+    )
 
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")

@@ -5,7 +5,7 @@ Admins only. Every change is audited in its service; secrets are never rendered.
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -117,16 +117,25 @@ def credential_edit(request, credential_id):
 @admin_only
 def credential_delete(request, credential_id):
     credential = get_object_or_404(PlatformCredential, pk=credential_id)
+    if request.POST.get("confirm") != "delete":
+        return _unconfirmed("Use the Delete button to delete a credential.")
     label = str(credential)
     credential_remove(credential=credential, actor=request.user, ip=client_ip(request))
     messages.success(request, f"Deleted the {label}.")
     return redirect("listening:platforms")
 
 
+def _unconfirmed(message: str) -> HttpResponseBadRequest:
+    # Only the page's own button says which action it is: a stray or forged POST changes nothing.
+    return HttpResponseBadRequest(message, content_type="text/plain")
+
+
 @require_POST
 @admin_only
 def credential_test(request, credential_id):
     credential = get_object_or_404(PlatformCredential, pk=credential_id)
+    if request.POST.get("confirm") != "test":
+        return _unconfirmed("Use the Test connection button to test a credential.")
     worked, message = credential_check(credential=credential, actor=request.user, ip=client_ip(request))
     if worked:
         messages.success(request, f"{credential.get_platform_display()}: connected. {message}")

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from listening import harvest
 from listening.dispatch import Claim, harvest_dispatch_due
-from listening.models import HarvestRun, SavedSearchPlatform
+from listening.models import HarvestRun, SavedSearch, SavedSearchPlatform
 
 __all__ = [
     "Claim",
@@ -23,6 +23,8 @@ __all__ = [
     "harvest_dispatch_due",
     "harvest_kind_run",
     "harvest_run",
+    "saved_search_archive",
+    "saved_search_restore",
     "saved_search_save",
 ]
 

@@ -165,11 +165,16 @@ def test_it_reads_the_trusted_proxy_count_behind_a_proxy():
 
 
 STRONG_KEY = "n7Qe2pVx" * 7  # 56 characters, 8 different
-PRODUCTION = {"EARSHOT_PRODUCTION": "1", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "earshot.example.gov.uk"}
+FERNET_KEY = "x" * 43 + "="  # 32 url-safe base64 bytes: a valid, if silly, Fernet key
+PRODUCTION = {
+    "EARSHOT_PRODUCTION": "1", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "earshot.example.gov.uk",
+    "EARSHOT_SECRETS_KEY": FERNET_KEY,
+}
 
 
 @pytest.mark.parametrize("weak,message", [
     ({"DEBUG": "1"}, "DEBUG is on: set DEBUG=0 or leave it unset"),
+    ({"EARSHOT_SECRETS_KEY": ""}, "EARSHOT_SECRETS_KEY is not set"),
     ({"SECRET_KEY": "short"}, "SECRET_KEY is weak (it has 5 characters, fewer than 50)"),
     ({"SECRET_KEY": "ab" * 30}, "SECRET_KEY is weak (it has 2 different characters, fewer than 5)"),
     ({"SECRET_KEY": "django-insecure-" + STRONG_KEY}, "SECRET_KEY is weak (it starts 'django-insecure-'"),

@@ -87,13 +87,13 @@ def test_there_is_one_credential_per_platform_and_one_per_mastodon_instance(admi
 def test_test_connection_reports_success_or_the_platforms_own_error(admin_client, admin_user):
     credential = credential_save(platform="x", values={"bearer_token": "good"}, actor=admin_user)
     test = reverse("listening:credential_test", kwargs={"credential_id": credential.pk})
-    page = admin_client.post(test, follow=True).content.decode()
+    page = admin_client.post(test, {"confirm": "test"}, follow=True).content.decode()
     assert "X: connected. Signed in as @ico_news" in page
     credential.refresh_from_db()
     assert credential.state == "ok"
 
     credential_save(platform="x", values={"bearer_token": "revoked"}, actor=admin_user, credential=credential)
-    page = admin_client.post(test, follow=True).content.decode()
+    page = admin_client.post(test, {"confirm": "test"}, follow=True).content.decode()
     assert "X: authentication failed (401): Unauthorized" in page
     credential.refresh_from_db()
     assert credential.state == "failed"
@@ -103,13 +103,16 @@ def test_test_connection_reports_success_or_the_platforms_own_error(admin_client
 def test_test_connection_on_a_platform_without_a_source_says_so(admin_client, admin_user, monkeypatch):
     monkeypatch.delitem(registry.SOURCES, "bluesky", raising=False)
     credential = credential_save(platform="bluesky", values={"identifier": "ico.org.uk", "app_password": "p"}, actor=admin_user)
-    page = admin_client.post(reverse("listening:credential_test", kwargs={"credential_id": credential.pk}), follow=True)
+    page = admin_client.post(reverse("listening:credential_test", kwargs={"credential_id": credential.pk}), {"confirm": "test"}, follow=True)
     assert "No source is installed for Bluesky yet." in page.content.decode()
 
 
 def test_deleting_a_credential_is_audited(admin_client, admin_user):
     credential = credential_save(platform="x", values={"bearer_token": TOKEN}, actor=admin_user)
-    assert admin_client.post(reverse("listening:credential_delete", kwargs={"credential_id": credential.pk})).status_code == 302
+    delete = reverse("listening:credential_delete", kwargs={"credential_id": credential.pk})
+    assert admin_client.post(delete).status_code == 400  # only the Delete button deletes
+    assert PlatformCredential.objects.exists()
+    assert admin_client.post(reverse("listening:credential_delete", kwargs={"credential_id": credential.pk}), {"confirm": "delete"}).status_code == 302
     assert not PlatformCredential.objects.exists()
     assert AuditEvent.objects.filter(action="credential.delete", object_id=str(credential.pk)).exists()
 
@@ -169,7 +172,7 @@ def test_an_admin_sets_a_monthly_spend_cap(admin_client):
 def test_a_platform_error_that_quotes_the_secret_is_shown_without_it(admin_client, admin_user):
     secret = "echo-" + TOKEN
     credential = credential_save(platform="x", values={"bearer_token": secret}, actor=admin_user)
-    page = admin_client.post(reverse("listening:credential_test", kwargs={"credential_id": credential.pk}), follow=True)
+    page = admin_client.post(reverse("listening:credential_test", kwargs={"credential_id": credential.pk}), {"confirm": "test"}, follow=True)
     assert "authentication failed (401): the token ••• is not valid" in page.content.decode()
     assert secret not in page.content.decode()
     assert secret not in repr(AuditEvent.objects.get(action="credential.test").details)
