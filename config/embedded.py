@@ -216,6 +216,55 @@ def postgres_url(var: Path | str) -> str:
     return _pg_url(info)
 
 
+def _shared_memory_attached(shmid: int) -> int | None:
+    """How many processes still attach PostgreSQL's interlock segment (None: unknown)."""
+    try:
+        rows = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    for row in rows:
+        fields = row.split()
+        if len(fields) > 6 and fields[1] == str(shmid):
+            return int(fields[6])
+    return 0  # the segment is gone
+
+
+def _clear_dead_postmaster(pgdata: Path, timeout: float = 15.0) -> None:
+    """Remove the lock file of a postmaster that died, once none of its backends remain.
+
+    A killed postmaster can linger as a zombie where nothing reaps orphans (a container
+    whose init does not): PostgreSQL and pgserver both take its pid for a live server
+    and refuse to start. The lock file is removed only when the postmaster is dead
+    and no process is attached to its interlock segment any more, which is the check
+    PostgreSQL itself would make, so old backends can never share the data directory
+    with a new server.
+    """
+    pidfile = pgdata / "postmaster.pid"
+    try:
+        lines = pidfile.read_text().splitlines()
+        pid = int(lines[0])
+    except (OSError, ValueError, IndexError):
+        return
+    if _pid_alive(pid):
+        return
+    try:
+        shmid = int(lines[6].split()[1])
+    except (IndexError, ValueError):
+        shmid = None
+    deadline = time.monotonic() + timeout
+    while shmid is not None:
+        attached = _shared_memory_attached(shmid)
+        if attached is None:
+            return  # cannot tell: leave it to PostgreSQL's own check
+        if attached == 0:
+            break
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(FileNotFoundError):
+        pidfile.unlink()
+
+
 def _start_postgres(pgdata: Path) -> None:
     try:
         with warnings.catch_warnings():
@@ -227,6 +276,7 @@ def _start_postgres(pgdata: Path) -> None:
     # process of the app (and later runs) shares it. pgserver caches one handle per
     # data directory and would hand back a stale one after stop_all, so drop the cache
     # entry and the handle's exit hook (which, in this mode, only does bookkeeping).
+    _clear_dead_postmaster(pgdata)
     pgserver.PostgresServer._instances.pop(pgdata, None)
     server = pgserver.get_server(pgdata, cleanup_mode=None)
     atexit.unregister(server._cleanup)
