@@ -12,6 +12,9 @@ How a term compares with a post's token:
 - inside `{ }` the token must be exactly the same (no case or accent folding);
 - otherwise case-folded; a term without accents ignores the token's accents,
   a term with any accent needs the same accents.
+
+A term with `*` or `?` is compared by `wildcards.WildcardTerm`, in time linear in
+the token (never by a regular expression built from the query).
 """
 
 import re
