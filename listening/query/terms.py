@@ -22,6 +22,7 @@ import re
 from listening.query.errors import QuerySyntaxError
 from listening.query.text import alnum, fold, has_accent, has_letter_or_digit, unaccent, word_char
 from listening.query.tokenizer import HASHTAG, KIND_OF_GROUP, MENTION, URL, WORD, FieldTokens
+from listening.query.wildcards import WildcardTerm
 
 _TERM_TOKEN = re.compile(
     rf"(#{alnum('_*?')}{word_char('_*?')}*)"
@@ -52,7 +53,7 @@ def url_in_query(text: str) -> str:
 class TokenTerm:
     """One token of a query. `form` is what tokens are compared with."""
 
-    __slots__ = ("kind", "surface", "case_sensitive", "wildcard", "accented", "form", "pattern", "key")
+    __slots__ = ("kind", "surface", "case_sensitive", "wildcard", "accented", "form", "matcher", "key")
 
     def __init__(self, kind: int, surface: str, case_sensitive: bool = False):
         self.kind = kind
@@ -61,7 +62,7 @@ class TokenTerm:
         self.wildcard = "*" in surface or "?" in surface
         self.form = surface if case_sensitive else fold(surface)
         self.accented = not case_sensitive and has_accent(self.form)
-        self.pattern = _wildcard_pattern(self.form) if self.wildcard else None
+        self.matcher = WildcardTerm(self.form) if self.wildcard else None
         self.key = (kind, self.form, case_sensitive, self.accented)
 
     def __eq__(self, other):
@@ -97,13 +98,13 @@ class TokenTerm:
         if not field.kinds:
             return []
         index = self.index_of(field)
-        if self.pattern is None:
+        if self.matcher is None:
             found = index.get(self.form)
             if not found:
                 return []
         else:
-            fullmatch = self.pattern.fullmatch
-            found = [position for form, positions in index.items() if fullmatch(form) for position in positions]
+            matches = self.matcher.matches
+            found = [position for form, positions in index.items() if matches(form) for position in positions]
             if not found:
                 return []
             found.sort()
@@ -118,22 +119,9 @@ class TokenTerm:
             body = fold(body)
             if not self.accented:
                 body = unaccent(body)
-        if self.pattern is not None:
-            return self.pattern.fullmatch(body) is not None
+        if self.matcher is not None:
+            return self.matcher.matches(body)
         return body == self.form
-
-
-def _wildcard_pattern(form: str) -> re.Pattern:
-    """`*` is zero or more letters/digits, `?` exactly one; `_` and `.` are neither."""
-    parts = []
-    for piece in re.split(r"([*?])", form):
-        if piece == "*":
-            parts.append(r"[^_.]*")
-        elif piece == "?":
-            parts.append(r"[^_.]")
-        elif piece:
-            parts.append(re.escape(piece))
-    return re.compile("".join(parts), re.DOTALL)
 
 
 def literal_segments(term: TokenTerm) -> list[tuple[str, bool, bool]]:
