@@ -31,12 +31,17 @@ class Node(ABC):
 
 
 class Phrase(Node):
-    """One or more terms on consecutive tokens. A single word is a phrase of one."""
+    """One or more terms on consecutive tokens. A single word is a phrase of one.
 
-    def __init__(self, terms: tuple[TokenTerm, ...], position: int = 0, quoted: bool = False):
+    `tilde` marks a one-word `"word"~n`: it matches as the word does, but like any
+    `~n` phrase it is not a NEAR operand.
+    """
+
+    def __init__(self, terms: tuple[TokenTerm, ...], position: int = 0, quoted: bool = False, tilde: bool = False):
         self.terms = terms
         self.position = position
         self.quoted = quoted
+        self.tilde = tilde
         self.key = ("phrase",) + tuple(term.key for term in terms)
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ from listening.query.ast import Node, walk
 from listening.query.errors import QuerySyntaxError
 from listening.query.fields import Field
 from listening.query.lexer import Lexer
-from listening.query.parser import Parser
+from listening.query.parser import parse_items
 from listening.query.prepared import PreparedPost, prepare, watch_lists
 from listening.query.text import nfc_with_offsets
 
@@ -30,7 +30,8 @@ def parse(text: str) -> "Query":
         raise QuerySyntaxError('The query is empty: type what to search for, e.g. "the ICO"', 0)
     normalised, offsets = nfc_with_offsets(text)
     try:
-        root = Parser(Lexer(normalised).run()).parse()
+        lexer = Lexer(normalised)
+        root = parse_items(lexer.run(), lexer.error)
     except QuerySyntaxError as error:
         if offsets is None:
             raise

@@ -20,19 +20,32 @@ the token (never by a regular expression built from the query).
 import re
 
 from listening.query.errors import QuerySyntaxError
+from listening.query.prepared import handle_body
 from listening.query.text import alnum, fold, has_accent, has_letter_or_digit, unaccent, word_char
-from listening.query.tokenizer import HASHTAG, KIND_OF_GROUP, MENTION, URL, WORD, FieldTokens
+from listening.query.tokenizer import HASHTAG, KIND_OF_GROUP, MENTION, URL, URL_TRAILING, WORD, FieldTokens
 from listening.query.wildcards import WildcardTerm
 
 _TERM_TOKEN = re.compile(
     rf"(#{alnum('_*?')}{word_char('_*?')}*)"
-    rf"|(@(?<!{word_char('_*?')}@){alnum('_.*?')}{word_char('_.*?')}*)"
+    # As in text, `@` starts a mention after anything but a letter, digit or `_`: `x*@y` is `x*`, `@y`.
+    rf"|(@(?<!{word_char('_')}@){alnum('_.*?')}{word_char('_.*?')}*)"
     rf"|({alnum('*?')}{word_char('*?')}*)"
 )
 _PREFIX = {WORD: "", HASHTAG: "#", MENTION: "@"}
 _ACCEPTS = {WORD: (WORD, HASHTAG), HASHTAG: (HASHTAG,), MENTION: (MENTION,)}
 OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "NEAR"})
 
+
+
+def _is_query_url(match: re.Match) -> bool:
+    """A web address typed into a query; a bare `www.` (nothing after the dot) is the word `www`."""
+    found = match.group()
+    return found[0] not in "wW" or len(found.rstrip(URL_TRAILING)) > 4
+
+
+def query_url_at(text: str, start: int) -> bool:
+    match = URL.match(text, start)
+    return match is not None and _is_query_url(match)
 
 
 def url_in_query(text: str) -> str:
@@ -114,7 +127,7 @@ class TokenTerm:
 
     def matches_handle(self, handle: str) -> bool:
         """For mention terms: does this term match a handle from the post's `mentions`?"""
-        body = handle.strip().lstrip("@")
+        body = handle_body(handle)
         if not self.case_sensitive:
             body = fold(body)
             if not self.accented:
@@ -140,7 +153,7 @@ def read_terms(text: str, offset: int, case_sensitive: bool = False) -> list[Tok
     `offset` is where `text` starts in the query, for error positions. Returns an
     empty list when the text holds no letter or digit.
     """
-    url = URL.search(text)
+    url = next((match for match in URL.finditer(text) if _is_query_url(match)), None)
     if url:
         raise QuerySyntaxError(url_in_query(text[url.start() :]), offset + url.start())
     terms = []
