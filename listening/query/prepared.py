@@ -23,10 +23,13 @@ def handle_body(handle: str) -> str:
 
 
 def handle_key(handle: str) -> str:
-    """How handles compare: `handle_body`, case-folded."""
+    """How handles compare: `handle_body`, case-folded (`fold` normalises to NFC too)."""
     if not handle:
         return ""
-    return fold(handle_body(handle))
+    body = handle.strip()
+    if body[:1] == "@":
+        body = body[1:].strip()
+    return fold(body)
 
 
 class PreparedPost:

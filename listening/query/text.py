@@ -33,8 +33,16 @@ _ACCENT_BMP = re.compile(char_class("accents", bmp_only=True) + "+")
 _ACCENT_ALL = re.compile(char_class("accents") + "+")
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
 def _accents(text: str) -> re.Pattern:
-    return _ACCENT_BMP if max(text) < "\U00010000" else _ACCENT_ALL
+    if max(text) < "\U00010000":
+        return _ACCENT_BMP
+    # Emoji are beyond U+FFFF too but are no accents: the slower class only when needed.
+    if any(unicodedata.category(char) == "Mn" for char in _ASTRAL.findall(text)):
+        return _ACCENT_ALL
+    return _ACCENT_BMP
 _LETTER_OR_DIGIT = re.compile(alnum())
 LETTERS = char_class("letters")
 
