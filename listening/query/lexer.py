@@ -17,8 +17,11 @@ Works on the NFC-normalised query; positions are offsets into that string.
 - Anything else up to the next space, bracket, quote, brace or `~` is a bare
   word, cut into tokens like a post's text (`e-mail` is the phrase `"e mail"`).
 - `~` not followed by a digit separates terms as a space does; followed by a
-  digit it is an error except straight after a quoted phrase. Inside a field's
-  value it is an ordinary character (`url:x.com/~u`).
+  digit it is an error except straight after a quoted phrase, inside quotes and
+  braces too (the rulings exempt only field values). Inside a field's value it
+  is an ordinary character (`url:x.com/~u`).
+- Inside a field's bracketed list, `NEAR` and `NEAR/n` are operators (errors
+  there) as they are outside; `NEARBY` is a value.
 
 A mistake does not stop the lexer: it notes the leftmost one, puts an `ERROR`
 item where the broken part was and reads on from the end of that part, so the

@@ -20,6 +20,7 @@ def parse(text: str) -> "Query":
     """Parse a saved search's query; raises QuerySyntaxError with a message and position."""
     if not isinstance(text, str):
         raise TypeError("parse() takes the query as a string")
+    # Checked before anything else, even an earlier mistake: it bounds the work of finding one.
     if len(text) > MAX_LENGTH:
         raise QuerySyntaxError(
             f"The query is {len(text):,} characters long; the limit is {MAX_LENGTH:,}. "

@@ -38,7 +38,11 @@ OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "NEAR"})
 
 
 def _is_query_url(match: re.Match) -> bool:
-    """A web address typed into a query; a bare `www.` (nothing after the dot) is the word `www`."""
+    """A web address typed into a query; a bare `www.` (nothing after the dot) is the word `www`.
+
+    A bare `https://` stays an error: nobody searches for the word `https`, and the
+    message pointing to links: and url: is what the officer needs.
+    """
     found = match.group()
     return found[0] not in "wW" or len(found.rstrip(URL_TRAILING)) > 4
 
