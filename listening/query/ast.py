@@ -10,6 +10,7 @@ spans)`, which adds the (start, end) offsets of what matched to `spans[field]`
 """
 
 from abc import ABC, abstractmethod
+from bisect import bisect_left, bisect_right
 
 from listening.query.terms import MENTION, TokenTerm
 
@@ -31,12 +32,17 @@ class Node(ABC):
 
 
 class Phrase(Node):
-    """One or more terms on consecutive tokens. A single word is a phrase of one."""
+    """One or more terms on consecutive tokens. A single word is a phrase of one.
 
-    def __init__(self, terms: tuple[TokenTerm, ...], position: int = 0, quoted: bool = False):
+    `tilde` marks a one-word `"word"~n`: it matches as the word does, but like any
+    `~n` phrase it is not a NEAR operand.
+    """
+
+    def __init__(self, terms: tuple[TokenTerm, ...], position: int = 0, quoted: bool = False, tilde: bool = False):
         self.terms = terms
         self.position = position
         self.quoted = quoted
+        self.tilde = tilde
         self.key = ("phrase",) + tuple(term.key for term in terms)
 
     def __str__(self) -> str:
@@ -98,20 +104,30 @@ class Proximity(Node):
         return '"' + " ".join(term.bare() for term in self.terms) + f'"~{self.distance}'
 
     def _windows(self, field, first_only: bool) -> list[tuple[int, ...]]:
-        positions = []
+        """Each stretch starting at a matched token that holds all the words on different tokens.
+
+        A word written several times is looked up once and needs that many tokens.
+        Work per stretch is its contents, found by bisection, not the whole field,
+        so a long post costs its length, not its length squared.
+        """
+        counts: dict[tuple, int] = {}
+        terms: dict[tuple, TokenTerm] = {}
         for term in self.terms:
-            found = term.positions(field)
-            if not found:
+            counts[term.key] = counts.get(term.key, 0) + 1
+            terms.setdefault(term.key, term)
+        demands = list(counts.values())
+        positions = []
+        for key in counts:
+            found = terms[key].positions(field)  # ascending
+            if len(found) < counts[key]:
                 return []
             positions.append(found)
         width = self.distance + len(self.terms)
         results = []
         for left in sorted({p for found in positions for p in found}):
             right = left + width - 1
-            windowed = [[p for p in found if left <= p <= right] for found in positions]
-            if not all(windowed):
-                continue
-            chosen = distinct_choice(windowed)
+            windowed = [found[bisect_left(found, left) : bisect_right(found, right)] for found in positions]
+            chosen = distinct_choice(windowed, demands)
             if chosen is not None:
                 results.append(chosen)
                 if first_only:
@@ -127,24 +143,59 @@ class Proximity(Node):
                 spans[field_index].update(field.spans()[p] for p in chosen)
 
 
-def distinct_choice(options: list[list[int]]) -> tuple[int, ...] | None:
-    """Pick a different position from each list (a bipartite matching), or None."""
-    owner: dict[int, int] = {}
+def distinct_choice(options: list[list[int]], demands: list[int] | None = None) -> tuple[int, ...] | None:
+    """Give list i `demands[i]` positions (default one) from it, no position twice, or None.
 
-    def place(item: int, seen: set[int]) -> bool:
-        for position in options[item]:
-            if position in seen:
-                continue
-            seen.add(position)
-            if position not in owner or place(owner[position], seen):
+    A bipartite matching: first each list takes free positions in order, then any
+    list still short finds an augmenting path, followed with an explicit stack (a
+    phrase of many words makes paths longer than Python's recursion allows).
+    """
+    demands = demands or [1] * len(options)
+    if any(len(option) < demand for option, demand in zip(options, demands)):
+        return None
+    if len({position for option in options for position in option}) < sum(demands):
+        return None
+    owner: dict[int, int] = {}  # position -> the list that took it
+    short = []
+    for item, option in enumerate(options):
+        need = demands[item]
+        for position in option:
+            if not need:
+                break
+            if position not in owner:
                 owner[position] = item
-                return True
-        return False
-
-    for item in range(len(options)):
-        if not place(item, set()):
+                need -= 1
+        short.extend([item] * need)
+    for item in short:
+        if not _augment(options, owner, item):
             return None
     return tuple(sorted(owner))
+
+
+def _augment(options: list[list[int]], owner: dict[int, int], item: int) -> bool:
+    """Give `item` one more position, moving others' positions along a path if need be."""
+    seen: set[int] = set()
+    stack, choices, via = [item], [iter(options[item])], []
+    while True:
+        position = next((p for p in choices[-1] if p not in seen), None)
+        if position is None:
+            stack.pop()
+            choices.pop()
+            if not stack:
+                return False
+            via.pop()
+            continue
+        seen.add(position)
+        holder = owner.get(position)
+        if holder is None:
+            # Each list on the path takes the position it reached the next one by.
+            owner[position] = stack[-1]
+            for index, taken in enumerate(via):
+                owner[taken] = stack[index]
+            return True
+        stack.append(holder)
+        choices.append(iter(options[holder]))
+        via.append(position)
 
 
 def text_occurrences(node, post) -> tuple[list[tuple[int, int]], ...]:
@@ -176,30 +227,40 @@ class Near(Node):
         return f"{_operand(self.left)} {operator} {_operand(self.right)}"
 
     def _pairs(self, post, first_only: bool):
+        """(field, left occurrence, right occurrences in reach) for each left occurrence with any.
+
+        The right occurrences in reach of a left one are two slices of them sorted
+        by where they start and where they end, found by bisection: a long post
+        costs its length, not the product of the two operands' counts.
+        """
         lefts = text_occurrences(self.left, post)
         rights = text_occurrences(self.right, post)
         distance, ordered = self.distance, self.ordered
         for field_index in (TEXT, TITLE):
+            if not lefts[field_index] or not rights[field_index]:
+                continue
+            by_first = sorted(rights[field_index])
+            firsts = [first for first, _ in by_first]
+            by_last = sorted(rights[field_index], key=lambda occurrence: occurrence[1])
+            lasts = [last for _, last in by_last]
             for a_first, a_last in lefts[field_index]:
-                for b_first, b_last in rights[field_index]:
-                    if a_last < b_first:
-                        gap = b_first - a_last - 1
-                    elif b_last < a_first and not ordered:
-                        gap = a_first - b_last - 1
-                    else:
-                        continue
-                    if gap <= distance:
-                        yield field_index, (a_first, a_last), (b_first, b_last)
-                        if first_only:
-                            return
+                # After `a`: at most `distance` tokens between a's last and b's first.
+                after = by_first[bisect_left(firsts, a_last + 1) : bisect_right(firsts, a_last + 1 + distance)]
+                before = []
+                if not ordered:
+                    before = by_last[bisect_left(lasts, a_first - 1 - distance) : bisect_right(lasts, a_first - 1)]
+                if after or before:
+                    yield field_index, (a_first, a_last), after + before
+                    if first_only:
+                        return
 
     def evaluate(self, post, lists) -> bool:
         return next(self._pairs(post, True), None) is not None
 
     def collect_spans(self, post, lists, spans) -> None:
-        for field_index, left, right in self._pairs(post, False):
+        for field_index, left, partners in self._pairs(post, False):
             offsets = post.fields[field_index].spans()
-            for first, last in (left, right):
+            for first, last in [left, *partners]:
                 spans[field_index].add((offsets[first][0], offsets[last][1]))
 
 

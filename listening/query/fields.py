@@ -164,7 +164,8 @@ def _render_value(value: str) -> str:
 
 def _is(field, post, lists) -> bool:
     author, reply_to, platform, lang, kind = post.attributes
-    return any(kind == value or (value == "reply" and reply_to != "") for value in field.values)
+    # A reply-to handle counts only if it names someone: a letter or digit once `@` and spaces go.
+    return any(kind == value or (value == "reply" and has_letter_or_digit(reply_to)) for value in field.values)
 
 
 def _has(field, post, lists) -> bool:
@@ -245,6 +246,8 @@ def _normalise(name: str, written_name: str, text: str, position: int):
         if value in CHOICES[name]:
             return value
         raise QuerySyntaxError(_choice_message(name, text, value), position)
+    if not has_letter_or_digit(text):
+        raise QuerySyntaxError(f"{written_name}: needs a value with a letter or digit, e.g. {_EXAMPLES[name]}", position)
     return fold(text)
 
 

@@ -23,9 +23,10 @@ def split_link(link: str) -> tuple[str, str]:
     host = host.rpartition("@")[2]
     if not host.startswith("["):
         host = host.partition(":")[0]
-    host = host.rstrip(".")
+    # `www.` goes before trailing dots, so a bare `www.` leaves no host at all.
     if host.startswith("www."):
         host = host[4:]
+    host = host.rstrip(".")
     return host, rest
 
 

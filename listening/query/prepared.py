@@ -14,11 +14,22 @@ from listening.query.text import BOUNDARY_UNSAFE, fold, nfc, skeleton
 from listening.query.tokenizer import MENTION, FieldTokens, HASHTAG, tokenize
 
 
+def handle_body(handle: str) -> str:
+    """A handle without surrounding spaces and exactly one leading `@` (`@@bob` is `@bob`), in NFC."""
+    body = handle.strip()
+    if body.startswith("@"):
+        body = body[1:].strip()
+    return nfc(body)
+
+
 def handle_key(handle: str) -> str:
-    """How handles compare: without leading `@`, case-folded."""
+    """How handles compare: `handle_body`, case-folded (`fold` normalises to NFC too)."""
     if not handle:
         return ""
-    return fold(handle.strip().lstrip("@"))
+    body = handle.strip()
+    if body[:1] == "@":
+        body = body[1:].strip()
+    return fold(body)
 
 
 class PreparedPost:
@@ -58,7 +69,9 @@ class PreparedPost:
         """The post's links and the URLs found in its text and title."""
         if self._links is None:
             text, title = self.fields
-            self._links = tuple(self.post.links) + tuple(text.links) + tuple(title.links)
+            # An empty entry is no link (`has:links` on `links=("",)` is false).
+            given = tuple(link for link in self.post.links if link.strip())
+            self._links = given + tuple(text.links) + tuple(title.links)
         return self._links
 
     @property
@@ -72,7 +85,7 @@ class PreparedPost:
     def mention_keys(self) -> frozenset[str]:
         """Folded handles mentioned, from `mentions` and from mention tokens."""
         if self._mention_keys is None:
-            keys = {handle_key(handle) for handle in self.post.mentions}
+            keys = {key for key in map(handle_key, self.post.mentions) if key}
             for field in self.fields:
                 keys.update(form for kind, form in zip(field.kinds, field.folded) if kind == MENTION)
             self._mention_keys = frozenset(keys)
@@ -106,7 +119,7 @@ class PreparedPost:
         if self._haystack is None:
             post = self.post
             parts = [post.text, post.title, post.url, *post.links]
-            parts.extend("@" + handle.strip().lstrip("@") for handle in post.mentions)
+            parts.extend("@" + handle_body(handle) for handle in post.mentions)
             joined = "\n".join(parts)
             self._haystack = skeleton(nfc(joined))
             self._boundaries_hold = joined.isascii() or BOUNDARY_UNSAFE not in joined

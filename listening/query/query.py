@@ -7,7 +7,7 @@ from listening.query.ast import Node, walk
 from listening.query.errors import QuerySyntaxError
 from listening.query.fields import Field
 from listening.query.lexer import Lexer
-from listening.query.parser import Parser
+from listening.query.parser import parse_items
 from listening.query.prepared import PreparedPost, prepare, watch_lists
 from listening.query.text import nfc_with_offsets
 
@@ -20,6 +20,7 @@ def parse(text: str) -> "Query":
     """Parse a saved search's query; raises QuerySyntaxError with a message and position."""
     if not isinstance(text, str):
         raise TypeError("parse() takes the query as a string")
+    # Checked before anything else, even an earlier mistake: it bounds the work of finding one.
     if len(text) > MAX_LENGTH:
         raise QuerySyntaxError(
             f"The query is {len(text):,} characters long; the limit is {MAX_LENGTH:,}. "
@@ -30,7 +31,8 @@ def parse(text: str) -> "Query":
         raise QuerySyntaxError('The query is empty: type what to search for, e.g. "the ICO"', 0)
     normalised, offsets = nfc_with_offsets(text)
     try:
-        root = Parser(Lexer(normalised).run()).parse()
+        lexer = Lexer(normalised)
+        root = parse_items(lexer.run(), lexer.error)
     except QuerySyntaxError as error:
         if offsets is None:
             raise

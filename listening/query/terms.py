@@ -12,23 +12,44 @@ How a term compares with a post's token:
 - inside `{ }` the token must be exactly the same (no case or accent folding);
 - otherwise case-folded; a term without accents ignores the token's accents,
   a term with any accent needs the same accents.
+
+A term with `*` or `?` is compared by `wildcards.WildcardTerm`, in time linear in
+the token (never by a regular expression built from the query).
 """
 
 import re
 
 from listening.query.errors import QuerySyntaxError
+from listening.query.prepared import handle_body
 from listening.query.text import alnum, fold, has_accent, has_letter_or_digit, unaccent, word_char
-from listening.query.tokenizer import HASHTAG, KIND_OF_GROUP, MENTION, URL, WORD, FieldTokens
+from listening.query.tokenizer import HASHTAG, KIND_OF_GROUP, MENTION, URL, URL_TRAILING, WORD, FieldTokens
+from listening.query.wildcards import WildcardTerm
 
 _TERM_TOKEN = re.compile(
     rf"(#{alnum('_*?')}{word_char('_*?')}*)"
-    rf"|(@(?<!{word_char('_*?')}@){alnum('_.*?')}{word_char('_.*?')}*)"
+    # As in text, `@` starts a mention after anything but a letter, digit or `_`: `x*@y` is `x*`, `@y`.
+    rf"|(@(?<!{word_char('_')}@){alnum('_.*?')}{word_char('_.*?')}*)"
     rf"|({alnum('*?')}{word_char('*?')}*)"
 )
 _PREFIX = {WORD: "", HASHTAG: "#", MENTION: "@"}
 _ACCEPTS = {WORD: (WORD, HASHTAG), HASHTAG: (HASHTAG,), MENTION: (MENTION,)}
 OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "NEAR"})
 
+
+
+def _is_query_url(match: re.Match) -> bool:
+    """A web address typed into a query; a bare `www.` (nothing after the dot) is the word `www`.
+
+    A bare `https://` stays an error: nobody searches for the word `https`, and the
+    message pointing to links: and url: is what the officer needs.
+    """
+    found = match.group()
+    return found[0] not in "wW" or len(found.rstrip(URL_TRAILING)) > 4
+
+
+def query_url_at(text: str, start: int) -> bool:
+    match = URL.match(text, start)
+    return match is not None and _is_query_url(match)
 
 
 def url_in_query(text: str) -> str:
@@ -49,7 +70,7 @@ def url_in_query(text: str) -> str:
 class TokenTerm:
     """One token of a query. `form` is what tokens are compared with."""
 
-    __slots__ = ("kind", "surface", "case_sensitive", "wildcard", "accented", "form", "pattern", "key")
+    __slots__ = ("kind", "surface", "case_sensitive", "wildcard", "accented", "form", "matcher", "key")
 
     def __init__(self, kind: int, surface: str, case_sensitive: bool = False):
         self.kind = kind
@@ -58,7 +79,7 @@ class TokenTerm:
         self.wildcard = "*" in surface or "?" in surface
         self.form = surface if case_sensitive else fold(surface)
         self.accented = not case_sensitive and has_accent(self.form)
-        self.pattern = _wildcard_pattern(self.form) if self.wildcard else None
+        self.matcher = WildcardTerm(self.form) if self.wildcard else None
         self.key = (kind, self.form, case_sensitive, self.accented)
 
     def __eq__(self, other):
@@ -94,13 +115,13 @@ class TokenTerm:
         if not field.kinds:
             return []
         index = self.index_of(field)
-        if self.pattern is None:
+        if self.matcher is None:
             found = index.get(self.form)
             if not found:
                 return []
         else:
-            fullmatch = self.pattern.fullmatch
-            found = [position for form, positions in index.items() if fullmatch(form) for position in positions]
+            matches = self.matcher.matches
+            found = [position for form, positions in index.items() if matches(form) for position in positions]
             if not found:
                 return []
             found.sort()
@@ -110,27 +131,14 @@ class TokenTerm:
 
     def matches_handle(self, handle: str) -> bool:
         """For mention terms: does this term match a handle from the post's `mentions`?"""
-        body = handle.strip().lstrip("@")
+        body = handle_body(handle)
         if not self.case_sensitive:
             body = fold(body)
             if not self.accented:
                 body = unaccent(body)
-        if self.pattern is not None:
-            return self.pattern.fullmatch(body) is not None
+        if self.matcher is not None:
+            return self.matcher.matches(body)
         return body == self.form
-
-
-def _wildcard_pattern(form: str) -> re.Pattern:
-    """`*` is zero or more letters/digits, `?` exactly one; `_` and `.` are neither."""
-    parts = []
-    for piece in re.split(r"([*?])", form):
-        if piece == "*":
-            parts.append(r"[^_.]*")
-        elif piece == "?":
-            parts.append(r"[^_.]")
-        elif piece:
-            parts.append(re.escape(piece))
-    return re.compile("".join(parts), re.DOTALL)
 
 
 def literal_segments(term: TokenTerm) -> list[tuple[str, bool, bool]]:
@@ -149,7 +157,7 @@ def read_terms(text: str, offset: int, case_sensitive: bool = False) -> list[Tok
     `offset` is where `text` starts in the query, for error positions. Returns an
     empty list when the text holds no letter or digit.
     """
-    url = URL.search(text)
+    url = next((match for match in URL.finditer(text) if _is_query_url(match)), None)
     if url:
         raise QuerySyntaxError(url_in_query(text[url.start() :]), offset + url.start())
     terms = []

@@ -3,10 +3,9 @@
 - `nfc_with_offsets` normalises a string and remembers where each normalised
   character came from, so matches can be reported as offsets into the original.
 - `fold` is Unicode full case folding (`straße` and `STRASSE` fold alike).
-- `unaccent` removes accents: the nonspacing marks (category Mn, in the Basic
-  Multilingual Plane) left after canonical decomposition, so `Café` becomes
-  `cafe`. Spacing marks (the vowel signs of Indic scripts) are part of the
-  letter and stay; so do the rare marks of historic scripts beyond U+FFFF.
+- `unaccent` removes accents: the nonspacing marks (category Mn, in any plane)
+  left after canonical decomposition, so `Café` becomes `cafe`. Spacing marks
+  (the vowel signs of Indic scripts) are part of the letter and stay.
 - `skeleton` folds and removes accents, keeping the string decomposed. The
   prefilter searches skeletons, because the skeleton of a token is always a
   substring of the skeleton of the text it came from.
@@ -28,9 +27,22 @@ def word_char(extra: str = "", bmp_only: bool = False) -> str:
     return char_class("letters", "digits", "marks", extra=extra, bmp_only=bmp_only)
 
 
-# Accents are the nonspacing marks of the Basic Multilingual Plane, which holds every
-# accent of the alphabets in use; keeping to it makes this check a fast one.
-_ACCENT = re.compile(char_class("accents", bmp_only=True) + "+")
+# Accents are the nonspacing marks of every plane. Text without characters beyond
+# U+FFFF (nearly all) is searched with the smaller, faster class.
+_ACCENT_BMP = re.compile(char_class("accents", bmp_only=True) + "+")
+_ACCENT_ALL = re.compile(char_class("accents") + "+")
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _accents(text: str) -> re.Pattern:
+    if max(text) < "\U00010000":
+        return _ACCENT_BMP
+    # Emoji are beyond U+FFFF too but are no accents: the slower class only when needed.
+    if any(unicodedata.category(char) == "Mn" for char in _ASTRAL.findall(text)):
+        return _ACCENT_ALL
+    return _ACCENT_BMP
 _LETTER_OR_DIGIT = re.compile(alnum())
 LETTERS = char_class("letters")
 
@@ -96,14 +108,15 @@ def unaccent(folded: str) -> str:
     if folded.isascii():
         return folded
     decomposed = unicodedata.normalize("NFD", folded)
-    return unicodedata.normalize("NFC", _ACCENT.sub("", decomposed))
+    return unicodedata.normalize("NFC", _accents(decomposed).sub("", decomposed))
 
 
 def has_accent(folded: str) -> bool:
     """True when the string holds an accented letter (a mark that decomposition splits off)."""
     if folded.isascii():
         return False
-    return _ACCENT.search(unicodedata.normalize("NFD", folded)) is not None
+    decomposed = unicodedata.normalize("NFD", folded)
+    return _accents(decomposed).search(decomposed) is not None
 
 
 def skeleton(text: str) -> str:
@@ -111,10 +124,11 @@ def skeleton(text: str) -> str:
     if text.isascii():
         return text.lower()
     decomposed = unicodedata.normalize("NFD", text.casefold())
-    if _ACCENT.search(decomposed) is None:
+    accents = _accents(decomposed)
+    if accents.search(decomposed) is None:
         return decomposed
     # Removing a mark can leave other marks out of canonical order; decompose again.
-    return unicodedata.normalize("NFD", _ACCENT.sub("", decomposed))
+    return unicodedata.normalize("NFD", accents.sub("", decomposed))
 
 
 def has_letter_or_digit(text: str) -> bool:

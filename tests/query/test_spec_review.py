@@ -49,22 +49,23 @@ def test_an_unknown_operator_error_points_at_the_first_character_of_its_name():
     assert error("(xyzzy:1)").position == 1
 
 
-# "Error positions point at the offending character": a NEAR operand NEAR does not take
-# is the whole bracketed operand, so the caret goes under its opening bracket.
+# "Error positions point at the offending character", as the rulings settle it: a
+# bracketed NEAR operand is reported at the thing inside the brackets NEAR does not
+# take, and a bracketed AND, NOT or NEAR group at its first operand.
 
 
 @pytest.mark.parametrize(
     "query, position",
     [
-        ("(a NEAR/1 b) NEAR/1 c", 0),
-        ("x (a NEAR/1 b) NEAR/1 c", 2),
-        ("a NEAR/1 (b NEAR/1 c)", 9),
-        ("(author:bob) NEAR/2 c", 0),
-        ('("a b"~2) NEAR/2 c', 0),
-        ("(a b) NEAR/2 c", 0),
+        ("(a NEAR/1 b) NEAR/1 c", 1),
+        ("x (a NEAR/1 b) NEAR/1 c", 3),
+        ("a NEAR/1 (b NEAR/1 c)", 10),
+        ("(author:bob) NEAR/2 c", 1),
+        ('("a b"~2) NEAR/2 c', 1),
+        ("(a b) NEAR/2 c", 1),
     ],
 )
-def test_a_bracketed_operand_near_does_not_take_is_reported_at_its_opening_bracket(query, position):
+def test_a_bracketed_operand_near_does_not_take_is_reported_inside_the_brackets(query, position):
     assert error(query).position == position
 
 
