@@ -25,6 +25,17 @@ unfinished, `seen` (recent post URIs with their times, at most `SEEN_LIMIT`, to 
 the posts the overlap brings back) and `params` (a fingerprint of the search, so a
 changed search starts a fresh sweep instead of following a stale paging cursor).
 
+OR. Bluesky's search has no OR, so a query it can't take whole whose top level is an
+OR is searched one part at a time (`splitting.native_parts`); a part it can't express
+either is named in every page's notes and left out. Each part sweeps as above, its
+state under its own native search string: `{"parts": {search: state}, "rotate": n}`
+(parts the query no longer names are dropped). The parts take turns, one page each,
+within the same `MAX_PAGES_PER_RUN`, the first turn going one part further on each run
+so that none starves; a new part's first sweep ends with its last turn of the run. A
+post another part already yielded (this run, or within the overlap) is not yielded
+again. Every post is matched against the whole query afterwards, so searching by
+parts only widens what is fetched.
+
 Post times. Search results are ordered and filtered (`since`) by Bluesky's "sortAt",
 the earlier of the record's `createdAt` and the service's `indexedAt`, so that is the
 time the floor follows; a post dated in the future cannot push it ahead. The
@@ -36,7 +47,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
@@ -45,9 +56,10 @@ import httpx
 from django.core.cache import cache
 
 from listening.posts import Post
-from listening.query.errors import QueryNotSupported
+from listening.query import Query, QueryNotSupported
 from listening.sources.base import BadCredentials, HarvestError, MalformedPage, Page, Source
 from listening.sources.http import PlatformHttp, parse_json, reset_from_epoch
+from listening.sources.splitting import missing_note, native_parts
 
 PAGE_LIMIT = 100
 MAX_PAGES_PER_RUN = 5
@@ -58,6 +70,8 @@ NOTIFICATION_REASONS = ("mention", "reply", "quote")
 PROFILES_PER_CALL = 25
 SESSION_CACHE_SECONDS = 60 * 24 * 3600
 SESSION_CACHE_PREFIX = "earshot:bluesky:session:"
+SEARCH = "app.bsky.feed.searchPosts"
+NOTIFICATIONS = "app.bsky.notification.listNotifications"
 
 _HANDLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}")
 _RKEY = re.compile(r"[A-Za-z0-9._:~-]{1,512}")
@@ -345,6 +359,19 @@ class Sweep:
         return cursor
 
 
+def _search(part: Query) -> tuple[str, dict]:
+    """A query's native search string (the key of its paging state) and searchPosts parameters."""
+    return part.to_native("bluesky"), {**part.to_bluesky_params(), "sort": "latest", "limit": PAGE_LIMIT}
+
+
+def _fingerprint(params: dict) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _budget(max_pages: int) -> int:
+    return max(0, min(max_pages, MAX_PAGES_PER_RUN))
+
+
 class BlueskySource(Source):
     platform = "bluesky"
 
@@ -472,75 +499,132 @@ class BlueskySource(Source):
     # ------------------------------------------------------------------ reading
 
     def pages(self, *, query=None, channel=None, cursor: dict, max_pages: int) -> Iterator[Page]:
+        cursor = cursor if isinstance(cursor, Mapping) else {}
         if channel is not None:
             error = self.channel_error(channel)
             if error:
                 raise HarvestError(error)
             params: dict = {"limit": PAGE_LIMIT, "reasons": list(NOTIFICATION_REASONS)}
-            return self._sweep(
-                "app.bsky.notification.listNotifications", "notifications", params, cursor, max_pages, notifications=True
-            )
+            return self._sweep(NOTIFICATIONS, "notifications", params, cursor, max_pages, notifications=True)
         if query is None:
             raise HarvestError("A Bluesky harvest needs a search or a channel.")
         try:
-            params = dict(query.to_bluesky_params()) if hasattr(query, "to_bluesky_params") else {"q": query.to_native("bluesky")}
+            searches, missing = native_parts(query, "bluesky", compile=_search)
         except QueryNotSupported as unsupported:
             raise HarvestError(str(unsupported)) from None
-        params.update(sort="latest", limit=PAGE_LIMIT)
-        return self._sweep("app.bsky.feed.searchPosts", "posts", params, cursor, max_pages, notifications=False)
+        if len(searches) == 1 and not missing:
+            return self._sweep(SEARCH, "posts", searches[0][1], cursor, max_pages, notifications=False)
+        notes = [missing_note("Bluesky", missing)] if missing else []
+        return self._parts(dict(searches), notes, cursor, max_pages)
 
     def _sweep(self, nsid: str, key: str, params: dict, cursor: Mapping, max_pages: int, *, notifications: bool) -> Iterator[Page]:
-        params_key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
-        sweep = Sweep(cursor if isinstance(cursor, Mapping) else {}, params_key=params_key)
+        """One search or channel, its sweep's state the whole cursor."""
+        sweep = Sweep(cursor, params_key=_fingerprint(params))
         first_sweep = sweep.floor is None
-        budget = max(0, min(max_pages, MAX_PAGES_PER_RUN))
+        budget = _budget(max_pages)
         for number in range(budget):
-            request = dict(params)
-            if sweep.next:
-                request["cursor"] = sweep.next
-            if sweep.since and not notifications:
-                request["since"] = _iso(sweep.since)
-            data = self._call(nsid, request)
-            items = data.get(key)
-            if not isinstance(items, list):
-                raise MalformedPage(f"Bluesky {nsid}: the answer has no {key} list")
-            posts, parents, skipped, reached_floor = [], [], [], False
-            for item in items:
-                try:
-                    if notifications:
-                        moment = _indexed_at(item)
-                        read_before = sweep.floor and moment <= sweep.floor and item.get("uri") in sweep.seen
-                        if read_before or (sweep.since and moment < sweep.since):
-                            reached_floor = True  # newest first: everything after this is already read
-                            break
-                        if item.get("reason") not in NOTIFICATION_REASONS:
-                            continue  # likes, follows, reposts: not engagement with what was said
-                    post, parent_did = bluesky_post(item, handles=self.handles)
-                    if not notifications:
-                        moment = _sort_at(post, item)
-                except BadItem as bad:
-                    skipped.append(f"Bluesky: skipped {bad}")
-                    continue
-                if post.external_id in sweep.seen:
-                    continue
-                sweep.remember(post.external_id, moment)
-                posts.append(post)
-                parents.append(parent_did)
-            posts = self._with_reply_handles(posts, parents)
-            next_cursor = data.get("cursor") if isinstance(data.get("cursor"), str) and data.get("cursor") else None
-            last_allowed = number == budget - 1 and first_sweep
-            done = reached_floor or not items or next_cursor is None or last_allowed
-            sweep.advance(None if done else next_cursor)
-            yield Page(
-                posts=posts,
-                cursor=sweep.cursor(),
-                skipped=skipped,
-                has_more=not done,
-                requests=self.http.take_requests(),
-                rate_limit=self.http.last_rate_limit,
+            posts, skipped, done = self._read_page(
+                nsid, key, params, sweep,
+                notifications=notifications, last=first_sweep and number == budget - 1, known=sweep.seen.__contains__,
             )
+            yield self._page(posts, skipped, cursor=sweep.cursor(), has_more=not done)
             if done:
                 return
+
+    def _parts(self, searches: dict[str, dict], notes: list[str], cursor: Mapping, max_pages: int) -> Iterator[Page]:
+        """The parts of an OR, one searchPosts each, taking turns within the run's pages.
+
+        Each part keeps its own sweep under its native search string; the turns start
+        one part further on each run, so with more parts than pages none starves."""
+        saved = cursor.get("parts") if isinstance(cursor.get("parts"), Mapping) else {}
+        sweeps = {
+            native: Sweep(saved[native] if isinstance(saved.get(native), Mapping) else {}, params_key=_fingerprint(params))
+            for native, params in searches.items()
+        }
+        first_sweeps = {native for native, sweep in sweeps.items() if sweep.floor is None}
+        natives = list(sweeps)
+        start = cursor.get("rotate") if type(cursor.get("rotate")) is int else 0
+        start %= len(natives)
+        order = natives[start:] + natives[:start]
+        yielded: set[str] = set()
+
+        def known(uri: str) -> bool:
+            return uri in yielded or any(uri in sweep.seen for sweep in sweeps.values())
+
+        finished: set[str] = set()
+        budget, used = _budget(max_pages), 0
+        while used < budget and len(finished) < len(natives):
+            for native in order:
+                if native in finished or used >= budget:
+                    continue
+                # A new part's first sweep ends with its last turn of the run (see the docstring).
+                waiting = sum(1 for other in natives if other != native and other not in finished)
+                last = native in first_sweeps and budget - used - 1 <= waiting
+                posts, skipped, done = self._read_page(
+                    SEARCH, "posts", searches[native], sweeps[native], notifications=False, last=last, known=known
+                )
+                used += 1
+                yielded.update(post.external_id for post in posts)
+                if done:
+                    finished.add(native)
+                new_cursor = {"parts": {n: sweep.cursor() for n, sweep in sweeps.items()}, "rotate": (start + 1) % len(natives)}
+                yield self._page(posts, skipped, cursor=new_cursor, has_more=len(finished) < len(natives), notes=notes)
+
+    def _page(self, posts: list[Post], skipped: list[str], *, cursor: dict, has_more: bool, notes=()) -> Page:
+        return Page(
+            posts=posts,
+            cursor=cursor,
+            skipped=skipped,
+            has_more=has_more,
+            requests=self.http.take_requests(),
+            rate_limit=self.http.last_rate_limit,
+            notes=list(notes),
+        )
+
+    def _read_page(
+        self, nsid: str, key: str, params: dict, sweep: Sweep, *, notifications: bool, last: bool, known: Callable[[str], bool]
+    ) -> tuple[list[Post], list[str], bool]:
+        """One page of a sweep: its new posts, the items skipped, and whether the sweep
+        ended. `last` ends a first sweep here; `known` says a post was yielded before."""
+        request = dict(params)
+        if sweep.next:
+            request["cursor"] = sweep.next
+        if sweep.since and not notifications:
+            request["since"] = _iso(sweep.since)
+        data = self._call(nsid, request)
+        items = data.get(key)
+        if not isinstance(items, list):
+            raise MalformedPage(f"Bluesky {nsid}: the answer has no {key} list")
+        posts, parents, skipped, reached_floor = [], [], [], False
+        for item in items:
+            try:
+                if notifications:
+                    moment = _indexed_at(item)
+                    read_before = sweep.floor and moment <= sweep.floor and item.get("uri") in sweep.seen
+                    if read_before or (sweep.since and moment < sweep.since):
+                        reached_floor = True  # newest first: everything after this is already read
+                        break
+                    if item.get("reason") not in NOTIFICATION_REASONS:
+                        continue  # likes, follows, reposts: not engagement with what was said
+                post, parent_did = bluesky_post(item, handles=self.handles)
+                if not notifications:
+                    moment = _sort_at(post, item)
+            except BadItem as bad:
+                skipped.append(f"Bluesky: skipped {bad}")
+                continue
+            if known(post.external_id):
+                if post.external_id not in sweep.seen:
+                    # Another OR part found it: this part's floor still moves past it.
+                    sweep.remember(post.external_id, moment)
+                continue
+            sweep.remember(post.external_id, moment)
+            posts.append(post)
+            parents.append(parent_did)
+        posts = self._with_reply_handles(posts, parents)
+        next_cursor = data.get("cursor") if isinstance(data.get("cursor"), str) and data.get("cursor") else None
+        done = reached_floor or not items or next_cursor is None or last
+        sweep.advance(None if done else next_cursor)
+        return posts, skipped, done
 
     def _with_reply_handles(self, posts: list[Post], parents: list[str]) -> list[Post]:
         """Fill `in_reply_to_handle` from the DIDs seen so far, then one best-effort

@@ -53,7 +53,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, quote, urlsplit
 
 from listening.posts import Post
-from listening.query import Query, QueryNotSupported
+from listening.query import QueryNotSupported
 from listening.query.ast import And, Near, Or, Phrase, Proximity
 from listening.query.terms import HASHTAG
 from listening.sources.base import BadCredentials, HarvestError, MalformedPage, Page, RateLimited, Source
@@ -65,6 +65,7 @@ from listening.sources.http import (
     parse_json,
     reset_from_iso,
 )
+from listening.sources.splitting import missing_note, native_parts
 from listening.sources.text import html_to_text
 
 DEFAULT_BASE_URL = "https://mastodon.social"
@@ -341,9 +342,15 @@ class MastodonSource(Source):
         searches: list[str] = []
         unsupported: QueryNotSupported | None = None
         if not needs_hashtag(query.root):
-            searches, unsupported, missing = self._searches(query)
+            try:
+                # Hashtag parts of an OR are left to their timelines.
+                searches, missing = native_parts(query, "mastodon", skip=needs_hashtag)
+            except QueryNotSupported as whole:
+                # Not one part could be searched: their hashtag timelines may still be read.
+                unsupported = whole
+                missing = [str(part) for part in query.root.items] if isinstance(query.root, Or) else []
             if missing:
-                notes.append("Mastodon's search can't express " + "; ".join(missing) + ": posts matching only that are not fetched")
+                notes.append(missing_note("Mastodon", missing))
             if searches:
                 self._search_available(cursor)
         if not hashtags and not searches:
@@ -353,24 +360,6 @@ class MastodonSource(Source):
         for stream in streams:
             stream.state = dict(saved.get(stream.key) or {})
         return streams, notes
-
-    @staticmethod
-    def _searches(query) -> tuple[list[str], QueryNotSupported | None, list[str]]:
-        """Search strings for the query: one, or one per part of an OR Mastodon can't take whole."""
-        try:
-            return [query.to_native("mastodon")], None, []
-        except QueryNotSupported as whole:
-            if not isinstance(query.root, Or):
-                return [], whole, []
-            searches, missing = [], []
-            for part in query.root.items:
-                if needs_hashtag(part):
-                    continue  # its hashtag timeline covers it
-                try:
-                    searches.append(Query(str(part), part).to_native("mastodon"))
-                except QueryNotSupported:
-                    missing.append(str(part))
-            return list(dict.fromkeys(searches)), whole, missing
 
     def _read(self, streams: list[Stream], notes: list[str], cursor: dict, max_pages: int) -> Iterator[Page]:
         """Pages from the streams in turn (a rotating start, so none starves)."""

@@ -6,12 +6,16 @@ error bodies, `RateLimit-*` headers, app-password sign-in and session refresh.
         source = get_source("bluesky", credentials=fake.credentials, base_url=fake.url)
 
 Search filters by `since` (on sortAt, the earlier of createdAt and indexedAt), pages
-newest first by an opaque cursor, `page_size` posts at a time. `script(nsid, …)`
+newest first by an opaque cursor, `page_size` posts at a time. It ignores `q` unless
+`searches_text` is set: then a post must hold every word and "phrase" of `q`
+(case-insensitive; `-`, `#` and `name:value` operators aside) and every `tag` among its
+hashtag facets, as Bluesky's search does. `script(nsid, …)`
 queues raw answers (status, body, headers) to send instead of the normal ones.
 """
 
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
@@ -50,12 +54,39 @@ def sort_at(post: dict) -> datetime:
         return _when(post.get("indexedAt", "1970-01-01T00:00:00Z")) if isinstance(post, dict) else datetime.min.replace(tzinfo=timezone.utc)
 
 
+def _finds(post: dict, q: str, tags: list[str]) -> bool:
+    record = post.get("record") if isinstance(post, dict) else None
+    text = record.get("text") if isinstance(record, dict) else None
+    if not isinstance(text, str):
+        return False
+    text = text.casefold()
+    facets = record.get("facets") if isinstance(record.get("facets"), list) else []
+    post_tags = {
+        feature.get("tag", "").casefold()
+        for facet in facets if isinstance(facet, dict) and isinstance(facet.get("features"), list)
+        for feature in facet["features"] if isinstance(feature, dict) and feature.get("$type") == "app.bsky.richtext.facet#tag"
+    }
+    if not all(tag.casefold() in post_tags for tag in tags):
+        return False
+    for phrase, word in re.findall(r'"([^"]*)"|(\S+)', q):
+        wanted = (phrase or word).casefold()
+        if word and (word.startswith("-") or ":" in word):
+            continue
+        if word.startswith("#"):
+            if wanted[1:] not in post_tags:
+                return False
+        elif not re.search(r"(?<!\w)" + re.escape(wanted) + r"(?!\w)", text):
+            return False
+    return True
+
+
 class FakeBluesky:
     RATE_LIMIT = 3000
     WINDOW_SECONDS = 300
 
-    def __init__(self, *, page_size: int = 100, filters_reasons: bool = True):
+    def __init__(self, *, page_size: int = 100, filters_reasons: bool = True, searches_text: bool = False):
         self.page_size = page_size
+        self.searches_text = searches_text
         # Older servers ignore listNotifications' `reasons` and send every kind.
         self.filters_reasons = filters_reasons
         self.accounts = {ORG_HANDLE: {"password": APP_PASSWORD, "did": ORG_DID, "handle": ORG_HANDLE}}
@@ -269,6 +300,8 @@ class FakeBluesky:
         if not params.get("q"):
             return 400, {"error": "InvalidRequest", "message": 'Error: Params must have the property "q"'}
         posts = sorted(self.posts, key=sort_at, reverse=True)
+        if self.searches_text:
+            posts = [p for p in posts if _finds(p, params["q"][0], params.get("tag", []))]
         if params.get("since"):
             since = _when(params["since"][0])
             posts = [p for p in posts if sort_at(p) >= since]

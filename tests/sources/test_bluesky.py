@@ -8,7 +8,7 @@ from django.core.cache import cache
 
 from listening.query import parse
 from listening.sources import BadCredentials, HarvestError, MalformedPage, PlatformUnavailable, RateLimited, get_source
-from listening.sources.bluesky import OVERLAP, BlueskySource
+from listening.sources.bluesky import MAX_PAGES_PER_RUN, OVERLAP, BlueskySource
 from tests.fakes.bluesky import APP_PASSWORD, ORG_DID, ORG_HANDLE, FakeBluesky, load
 
 pytestmark = pytest.mark.timeout(60)
@@ -75,9 +75,14 @@ def test_it_sends_the_compiled_query_and_its_filters_as_parameters(fake):
     assert params["lang"] == ["en"] and params["tag"] == ["GDPR"] and params["domain"] == ["ico.org.uk"]
 
 
-def test_a_query_bluesky_cannot_search_ends_the_run_with_the_reason(fake):
-    with pytest.raises(HarvestError, match="OR"):
-        run(source(fake), query="privacy OR gdpr")
+@pytest.mark.parametrize(
+    "query, reason",
+    [("(privacy OR gdpr) -spam", "OR"), ("journo* OR priv*", "wildcards")],
+    ids=["an-or-inside-an-and", "no-or-part-searchable"],
+)
+def test_a_query_bluesky_cannot_search_ends_the_run_with_the_reason(fake, query, reason):
+    with pytest.raises(HarvestError, match=reason):
+        run(source(fake), query=query)
     assert fake.calls(SEARCH) == []
 
 
@@ -224,6 +229,91 @@ def test_a_page_reports_its_requests_and_the_budget_headers(fake):
     pages = run(source(fake))
     assert [page.requests for page in pages] == [2, 1]  # the sign-in, then one call a page
     assert pages[-1].rate_limit.limit == 3000 and pages[-1].rate_limit.remaining == fake.remaining
+
+
+# ---------------------------------------------------------------- an OR, one part at a time
+
+OR_QUERY = '"data protection" OR #GDPR'
+SAYS_DATA_PROTECTION = ["3lnsd2xk4ps2a", "3lnscw7hnqc2b", "3lnsbzp5ofs2d"]
+TAGGED_GDPR = ["3lnscw7hnqc2b", "3lnscgfl2lk2c", "3lnsbhc7d2c2e"]
+
+
+@pytest.fixture
+def either(fake):
+    """The fake searching the text of posts about data protection, #GDPR, both or neither."""
+    fake.searches_text = True
+    fake.posts = load("search_posts_or.json")
+    return fake
+
+
+def rkeys(pages):
+    return [post.external_id.rsplit("/", 1)[1] for post in posts_of(pages)]
+
+
+def part_floors():
+    """A cursor whose parts have both read up to 08:00 on the fixtures' day."""
+    return {"parts": {part: {"floor": "2025-05-15T08:00:00.000Z"} for part in ('"data protection"', "#GDPR")}}
+
+
+def test_an_or_query_runs_one_search_per_part_with_its_own_parameters(either):
+    src = get_source("bluesky", credentials={"identifier": ORG_HANDLE, "app_password": APP_PASSWORD}, base_url=either.url)
+    pages = list(src.pages(query=parse(OR_QUERY), cursor={}, max_pages=5))
+    phrase, tag = (call["params"] for call in either.calls(SEARCH))
+    assert phrase == {"q": ['"data protection"'], "sort": ["latest"], "limit": ["100"]}
+    assert tag == {"q": ["GDPR"], "tag": ["GDPR"], "sort": ["latest"], "limit": ["100"]}
+    assert len(pages) == 2 and pages[-1].has_more is False and pages[0].notes == []
+
+
+def test_posts_both_parts_find_arrive_once(either):
+    pages = run(source(either), query=OR_QUERY)
+    assert sorted(rkeys(pages)) == sorted(set(SAYS_DATA_PROTECTION + TAGGED_GDPR))
+    assert "3lnsaxd6k3k2f" not in rkeys(pages)  # "protection of older FOI data": neither part
+
+
+def test_each_part_keeps_its_own_cursor_and_the_next_run_asks_each_only_for_newer_posts(either):
+    first = run(source(either), query=OR_QUERY)
+    parts = first[-1].cursor["parts"]
+    assert set(parts) == {'"data protection"', "#GDPR"}
+    assert parts['"data protection"']["floor"] == "2025-05-15T10:41:02.000Z"
+    assert parts["#GDPR"]["floor"] == "2025-05-15T10:12:30.000Z"
+    either.posts = either.posts + load("search_posts_or_newer.json")
+    second = run(source(either), query=OR_QUERY, cursor=first[-1].cursor)
+    # The post saying both is found by both parts and yielded once; the overlap brings nothing back.
+    assert sorted(rkeys(second)) == ["3lnsepx6a7s2h", "3lnsf3kq5ws2j", "3lnsfb2dwuc2g"]
+    asked = {call["params"]["q"][0]: when(call["params"]["since"][0]) for call in either.calls(SEARCH)[2:]}
+    assert asked == {
+        '"data protection"': when("2025-05-15T10:41:02.000Z") - OVERLAP,
+        "GDPR": when("2025-05-15T10:12:30.000Z") - OVERLAP,
+    }
+    assert posts_of(run(source(either), query=OR_QUERY, cursor=second[-1].cursor)) == []
+
+
+def test_a_run_killed_between_pages_resumes_every_part_without_gaps(either):
+    either.page_size = 1
+    cursor, found = part_floors(), []
+    for _ in range(10):  # six runs read it all; the rest find nothing new
+        (page,) = run(source(either), query=OR_QUERY, cursor=cursor, max_pages=1)  # each run stops after a page
+        found += rkeys([page])
+        cursor = page.cursor
+    assert sorted(found) == sorted(set(SAYS_DATA_PROTECTION + TAGGED_GDPR))
+    # The parts took turns, run after run, and each went on from its own paging cursor.
+    asked = [call["params"]["q"][0] for call in either.calls(SEARCH)]
+    assert asked[:4] == ['"data protection"', "GDPR", '"data protection"', "GDPR"]
+    assert "cursor" not in either.calls(SEARCH)[1]["params"] and "cursor" in either.calls(SEARCH)[2]["params"]
+
+
+def test_the_parts_share_the_runs_page_cap(either):
+    either.page_size = 1
+    pages = run(source(either), query=OR_QUERY, cursor=part_floors(), max_pages=50)
+    assert len(pages) == len(either.calls(SEARCH)) == MAX_PAGES_PER_RUN
+    assert [call["params"]["q"][0] for call in either.calls(SEARCH)] == ['"data protection"', "GDPR"] * 2 + ['"data protection"']
+
+
+def test_a_part_bluesky_cannot_express_is_noted_and_the_others_still_run(either):
+    pages = run(source(either), query='"data protection" OR journo* OR #GDPR')
+    assert [call["params"]["q"] for call in either.calls(SEARCH)] == [['"data protection"'], ["GDPR"]]
+    assert "can't express journo*" in pages[0].notes[0]
+    assert sorted(rkeys(pages)) == sorted(set(SAYS_DATA_PROTECTION + TAGGED_GDPR))
 
 
 # ---------------------------------------------------------------- faults
