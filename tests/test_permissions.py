@@ -37,7 +37,14 @@ def world(cast, communications, foi_team, make_item):
     foi_search = SavedSearch.objects.create(
         team=foi_team, name="FOI", query="FOI overdue", purpose="foi_monitoring"
     )
+    from triage.services import inbox_item_decide
+
+    comms_admin = cast["admin"]
+    for team, key in ((communications, "comms_case"), (foi_team, "foi_case")):
+        case_item = make_item(team)
+        inbox_item_decide(item=case_item, outcome="information_request", request_type="foi", actor=comms_admin)
     return {
+        "comms_case": communications.cases.get(), "foi_case": foi_team.cases.get(),
         "comms_item": comms_item, "foi_item": foi_item,
         "comms_search": comms_search, "foi_search": foi_search,
     }
@@ -63,6 +70,25 @@ def _table(world):
             ("post", {"item_id": c.id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
             ("post", {"item_id": f.id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
         ],
+        "triage:cases": [
+            ("get", {"slug": "communications"}, _everyone_with_a_role(foi=403)),
+            ("get", {"slug": "foi-monitoring"}, _everyone_with_a_role(comms=403)),
+        ],
+        "triage:cases_due": [
+            ("get", {"slug": "communications"}, _everyone_with_a_role(foi=403)),
+            ("get", {"slug": "foi-monitoring"}, _everyone_with_a_role(comms=403)),
+        ],
+        "triage:case": [
+            ("get", {"reference": world["comms_case"].reference}, _everyone_with_a_role(foi=403)),
+            ("get", {"reference": world["foi_case"].reference}, _everyone_with_a_role(comms=403)),
+        ],
+        **{
+            f"triage:case_{action}": [
+                ("post", {"reference": world["comms_case"].reference}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+                ("post", {"reference": world["foi_case"].reference}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+            ]
+            for action in ("note", "pause", "resume", "extend", "assign", "close", "reopen")
+        },
         "listening:saved_searches": [("get", {}, _everyone_with_a_role())],
         "listening:saved_search_new": [("get", {}, _everyone_with_a_role())],
         "listening:saved_search_edit": [

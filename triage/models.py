@@ -69,3 +69,133 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()} by {self.decided_by} at {self.decided_at:%Y-%m-%d %H:%M}"
+
+
+class CaseKind(models.TextChoices):
+    ENQUIRY = "enquiry", "Enquiry"
+    COMPLAINT = "complaint", "Complaint"
+    INFORMATION_REQUEST = "information_request", "Information request"
+
+
+CASE_OUTCOMES = frozenset(CaseKind.values)
+
+
+class Case(models.Model):
+    """The casework that follows an enquiry, a complaint or an information request.
+
+    One per inbox item. An information request carries its statutory clock: the day it
+    was received (the post's UK day), the day the clock last (re)started, and the due
+    date, which is empty while the clock is stopped waiting for the requester.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        WAITING = "waiting", "Waiting for the requester"
+        CLOSED = "closed", "Closed"
+
+    class Resolution(models.TextChoices):
+        ANSWERED = "answered", "Answered in full"
+        PARTLY_ANSWERED = "partly_answered", "Partly answered"
+        REFUSED = "refused", "Refused (exemption or exception)"
+        NOT_HELD = "not_held", "Information not held"
+        RESOLVED = "resolved", "Resolved"
+        NOT_UPHELD = "not_upheld", "Not upheld"
+        UPHELD = "upheld", "Upheld"
+        WITHDRAWN = "withdrawn", "Withdrawn or lapsed"
+        REDECIDED = "redecided", "No longer a case (decision changed)"
+
+    reference = models.CharField(max_length=40, unique=True)
+    sequence = models.BigIntegerField(unique=True)
+    item = models.OneToOneField(InboxItem, on_delete=models.CASCADE, related_name="case")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
+    forwarded_to = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="forwarded_cases"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=30, choices=CaseKind.choices)
+    request_type = models.CharField(max_length=10, choices=InformationRequestType.choices, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    received_on = models.DateField()
+    clock_started_on = models.DateField()
+    due_date = models.DateField(null=True, blank=True)
+    extended = models.BooleanField(default=False)
+    extension_reason = models.TextField(blank=True)
+    nation = models.CharField(max_length=20, default="england-and-wales")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["team", "-id"], name="case_team_idx"),
+            models.Index(fields=["forwarded_to", "-id"], name="case_forwarded_idx"),
+            models.Index(fields=["team", "due_date", "id"], name="case_team_due_idx", condition=Q(status="open")),
+            models.Index(
+                fields=["forwarded_to", "due_date", "id"], name="case_forwarded_due_idx", condition=Q(status="open")
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def has_clock(self) -> bool:
+        return self.kind == CaseKind.INFORMATION_REQUEST
+
+    @property
+    def days_left(self) -> int | None:
+        """Calendar days to the due date from today in the UK; negative when overdue."""
+        if self.due_date is None or self.status != self.Status.OPEN:
+            return None
+        from django.utils import timezone
+
+        return (self.due_date - timezone.localdate()).days
+
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -(self.days_left or 0))
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.days_left is not None and self.days_left < 0
+
+    def kind_label(self) -> str:
+        if self.request_type:
+            return f"{self.get_request_type_display()} request"
+        return self.get_kind_display()
+
+
+class CaseEvent(models.Model):
+    """One line of a case's history: opened, a note, a pause, an extension, closing."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=30)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class ClockPause(models.Model):
+    """A stop of the statutory clock while the requester is asked to clarify."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="pauses")
+    paused_on = models.DateField()
+    paused_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField()
+    due_date_before = models.DateField(null=True, blank=True)
+    resumed_on = models.DateField(null=True, blank=True)
+    resumed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_date_after = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["paused_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=Q(resumed_on__isnull=True), name="one_open_pause_per_case")
+        ]
