@@ -230,6 +230,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env_str("EARSHOT_CELERY_QUEUE", "earshot")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 EARSHOT_DISPATCH_EVERY_SECONDS = env_int("EARSHOT_DISPATCH_EVERY_SECONDS", 60)
+# Digests, due-case reminders and spike checks; each task works out who is due and is safe to run twice.
+CELERY_BEAT_SCHEDULE = {
+    "send scheduled mail": {"task": "triage.tasks.send_scheduled_mail", "schedule": 300.0, "options": {"expires": 240}},
+}
 
 # Health: /healthz and the harvest health page's banners (config/heartbeat.py, config/views.py).
 # Each PostgreSQL / Redis check gives up after this long, so a dead service can't hang it.

@@ -43,7 +43,14 @@ def world(cast, communications, foi_team, make_item):
     for team, key in ((communications, "comms_case"), (foi_team, "foi_case")):
         case_item = make_item(team)
         inbox_item_decide(item=case_item, outcome="information_request", request_type="foi", actor=comms_admin)
+    from triage.models import Circulation
+
+    circulations = {
+        team.slug: Circulation.objects.create(team=team, item=item, mention=item.mention, subject="s")
+        for team, item in ((communications, comms_item), (foi_team, foi_item))
+    }
     return {
+        "comms_circulation": circulations["communications"], "foi_circulation": circulations["foi-monitoring"],
         "comms_case": communications.cases.get(), "foi_case": foi_team.cases.get(),
         "comms_item": comms_item, "foi_item": foi_item,
         "comms_search": comms_search, "foi_search": foi_search,
@@ -69,6 +76,26 @@ def _table(world):
         "triage:decide": [
             ("post", {"item_id": c.id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
             ("post", {"item_id": f.id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
+        "triage:circulate": [
+            ("get", {"item_id": c.id}, _everyone_with_a_role(foi=403)),
+            ("get", {"item_id": f.id}, _everyone_with_a_role(comms=403)),
+        ],
+        **{
+            name: [
+                (method, {"slug": "communications"}, _everyone_with_a_role(admin=ok, comms=ok, foi=403)),
+                (method, {"slug": "foi-monitoring"}, _everyone_with_a_role(admin=ok, comms=403, foi=ok)),
+            ]
+            for name, method, ok in (
+                ("triage:team", "get", IN),
+                ("triage:team_mail", "post", 302),
+                ("triage:circulations", "get", IN),
+                ("triage:circulations_export", "get", IN),
+            )
+        },
+        "triage:circulation_retry": [
+            ("post", {"circulation_id": world["comms_circulation"].id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+            ("post", {"circulation_id": world["foi_circulation"].id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
         ],
         "triage:cases": [
             ("get", {"slug": "communications"}, _everyone_with_a_role(foi=403)),

@@ -199,3 +199,79 @@ class ClockPause(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case"], condition=Q(resumed_on__isnull=True), name="one_open_pause_per_case")
         ]
+
+
+class Circulation(models.Model):
+    """Mail sent out of Earshot: a circulated news item, a digest, or the cases falling due.
+
+    Kept, because what was shared with whom is itself disclosable.
+    """
+
+    class Kind(models.TextChoices):
+        NEWS_ITEM = "news_item", "Circulated item"
+        DIGEST = "digest", "News digest"
+        DUE_CASES = "due_cases", "Cases falling due"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEWS_ITEM)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="circulations")
+    item = models.ForeignKey(InboxItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="circulations")
+    mention = models.ForeignKey(Mention, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.TextField(blank=True)
+    # What the mail is about, kept as it was sent: the post may be purged later.
+    subject = models.CharField(max_length=200)
+    saved_searches = models.CharField(max_length=500, blank=True)
+    mention_url = models.URLField(max_length=2000, blank=True)
+    mention_author = models.CharField(max_length=300, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["team", "-id"], name="circulation_team_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.subject}"
+
+    @property
+    def has_failed(self) -> bool:
+        return any(r.status == CirculationRecipient.Status.FAILED for r in self.recipients.all())
+
+
+class CirculationRecipient(models.Model):
+    """One email of a circulation: one per recipient team, each sent and retried on its own."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        RETRYING = "retrying", "Failed, retrying"
+        FAILED = "failed", "Failed"
+
+    circulation = models.ForeignKey(Circulation, on_delete=models.CASCADE, related_name="recipients")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="received_circulations")
+    email = models.EmailField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["team__name", "id"]
+        constraints = [models.UniqueConstraint(fields=["circulation", "team"], name="one_email_per_team_per_circulation")]
+        indexes = [models.Index(fields=["team", "-id"], name="circulation_recipient_team_idx")]
+
+
+class TeamMailPreference(models.Model):
+    """What a team receives by email without anyone pressing send."""
+
+    class Digest(models.TextChoices):
+        OFF = "off", "No digest"
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly (Mondays)"
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="mail_preference")
+    news_digest = models.CharField(max_length=10, choices=Digest.choices, default=Digest.OFF)
+    news_digest_next_at = models.DateTimeField(null=True, blank=True)
+    due_cases_daily = models.BooleanField(default=False)
+    due_cases_next_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)

@@ -1,12 +1,18 @@
 from django.urls import path
 
-from triage import case_views, views
+from triage import case_views, circulation_views, team_views, views
 
 app_name = "triage"
 urlpatterns = [
     path("inbox/<slug:slug>/", views.inbox, name="inbox"),
     path("items/<int:item_id>/", views.item_detail, name="item"),
     path("items/<int:item_id>/decide/", views.decide, name="decide"),
+    path("items/<int:item_id>/circulate/", circulation_views.circulate, name="circulate"),
+    path("teams/<slug:slug>/", team_views.team_overview, name="team"),
+    path("teams/<slug:slug>/mail/", circulation_views.team_mail, name="team_mail"),
+    path("teams/<slug:slug>/circulations/", circulation_views.circulation_list, name="circulations"),
+    path("teams/<slug:slug>/circulations.csv", circulation_views.circulation_export, name="circulations_export"),
+    path("circulations/<int:circulation_id>/retry/", circulation_views.circulation_retry_view, name="circulation_retry"),
     path("teams/<slug:slug>/cases/", case_views.case_list, name="cases"),
     path("teams/<slug:slug>/cases/due/", case_views.cases_due, name="cases_due"),
     path("cases/<str:reference>/", case_views.case_detail, name="case"),
