@@ -233,6 +233,7 @@ EARSHOT_DISPATCH_EVERY_SECONDS = env_int("EARSHOT_DISPATCH_EVERY_SECONDS", 60)
 # Digests, due-case reminders and spike checks; each task works out who is due and is safe to run twice.
 CELERY_BEAT_SCHEDULE = {
     "send scheduled mail": {"task": "triage.tasks.send_scheduled_mail", "schedule": 300.0, "options": {"expires": 240}},
+    "detect spikes": {"task": "triage.tasks.detect_spikes", "schedule": 300.0, "options": {"expires": 240}},
 }
 
 # Health: /healthz and the harvest health page's banners (config/heartbeat.py, config/views.py).

@@ -49,7 +49,16 @@ def world(cast, communications, foi_team, make_item):
         team.slug: Circulation.objects.create(team=team, item=item, mention=item.mention, subject="s")
         for team, item in ((communications, comms_item), (foi_team, foi_item))
     }
+    from triage.models import SpikeAlert
+
+    alerts = {
+        search.team.slug: SpikeAlert.objects.create(
+            saved_search=search, team=search.team, window_end=search.created_at, count=20, baseline=1, ratio=3, min_count=10
+        )
+        for search in (comms_search, foi_search)
+    }
     return {
+        "comms_alert": alerts["communications"], "foi_alert": alerts["foi-monitoring"],
         "comms_circulation": circulations["communications"], "foi_circulation": circulations["foi-monitoring"],
         "comms_case": communications.cases.get(), "foi_case": foi_team.cases.get(),
         "comms_item": comms_item, "foi_item": foi_item,
@@ -91,8 +100,17 @@ def _table(world):
                 ("triage:team_mail", "post", 302),
                 ("triage:circulations", "get", IN),
                 ("triage:circulations_export", "get", IN),
+                ("triage:alerts", "get", IN),
             )
         },
+        "triage:alert_dismiss": [
+            ("post", {"alert_id": world["comms_alert"].id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+            ("post", {"alert_id": world["foi_alert"].id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
+        "triage:spike_threshold": [
+            ("post", {"search_id": world["comms_search"].id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+            ("post", {"search_id": world["foi_search"].id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
         "triage:circulation_retry": [
             ("post", {"circulation_id": world["comms_circulation"].id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
             ("post", {"circulation_id": world["foi_circulation"].id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),

@@ -18,7 +18,16 @@ from django.utils import timezone
 from accounts.models import Team
 from governance.services import audit_event_record
 from triage.mail import header_safe, message_build
-from triage.models import Case, Circulation, CirculationRecipient, Decision, InboxItem, Outcome, TeamMailPreference
+from triage.models import (
+    Case,
+    Circulation,
+    CirculationRecipient,
+    Decision,
+    InboxItem,
+    Outcome,
+    SpikeAlert,
+    TeamMailPreference,
+)
 
 NOTE_MAX_LENGTH = 2000
 MAX_RECIPIENT_TEAMS = 20
@@ -107,6 +116,9 @@ def _message(recipient: CirculationRecipient):
         )
         context.update(items=items, period=circulation.payload.get("period", ""))
         template = "digest"
+    elif circulation.kind == Circulation.Kind.SPIKE_ALERT:
+        context.update(alert=SpikeAlert.objects.select_related("saved_search").filter(pk=circulation.payload.get("alert_id")).first())
+        template = "spike_alert"
     else:
         cases = (
             Case.objects.filter(pk__in=circulation.payload.get("case_ids", []))

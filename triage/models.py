@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Team
-from listening.models import Mention
+from listening.models import Mention, SavedSearch
 
 
 class InboxItem(models.Model):
@@ -211,6 +212,7 @@ class Circulation(models.Model):
         NEWS_ITEM = "news_item", "Circulated item"
         DIGEST = "digest", "News digest"
         DUE_CASES = "due_cases", "Cases falling due"
+        SPIKE_ALERT = "spike_alert", "Spike alert"
 
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEWS_ITEM)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="circulations")
@@ -275,3 +277,52 @@ class TeamMailPreference(models.Model):
     due_cases_daily = models.BooleanField(default=False)
     due_cases_next_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class SpikeThreshold(models.Model):
+    """A saved search's own spike thresholds; searches without one use the EARSHOT_SPIKE_* defaults."""
+
+    saved_search = models.OneToOneField(SavedSearch, on_delete=models.CASCADE, related_name="spike_threshold")
+    enabled = models.BooleanField(default=True)
+    ratio = models.DecimalField(max_digits=5, decimal_places=2, help_text="Last hour against the hourly baseline.")
+    min_count = models.PositiveIntegerField(help_text="Fewer mentions than this in the hour never alert.")
+    cooldown_minutes = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(ratio__gte=1) & Q(ratio__lte=100), name="spike_ratio_range"),
+            models.CheckConstraint(condition=Q(min_count__gte=1) & Q(min_count__lte=100000), name="spike_min_count_range"),
+            models.CheckConstraint(
+                condition=Q(cooldown_minutes__gte=10) & Q(cooldown_minutes__lte=10080), name="spike_cooldown_range"
+            ),
+        ]
+
+
+class SpikeAlert(models.Model):
+    """A saved search's last hour well above its hourly baseline over the 12 hours before."""
+
+    saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="spike_alerts")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="spike_alerts")
+    window_end = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    baseline = models.FloatField(help_text="Mentions per hour over the 12 hours before the last one.")
+    ratio = models.FloatField()
+    min_count = models.PositiveIntegerField()
+    top_authors = models.JSONField(default=list)
+    top_terms = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["saved_search", "-created_at"], name="spike_search_idx"),
+            models.Index(fields=["team", "-created_at"], name="spike_team_idx"),
+        ]
+
+    def __str__(self):
+        return f"Spike in {self.saved_search.name}: {self.count} in an hour"

@@ -21,3 +21,10 @@ def send_circulation_email(self, recipient_id: int) -> None:
 @shared_task(name="triage.tasks.send_scheduled_mail", ignore_result=True, expires=240)
 def send_scheduled_mail() -> None:
     scheduled_mail_send()
+
+
+@shared_task(name="triage.tasks.detect_spikes", ignore_result=True, expires=240)
+def detect_spikes() -> None:
+    from triage.spikes import spikes_detect
+
+    spikes_detect()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from triage import case_views, circulation_views, team_views, views
+from triage import alert_views, case_views, circulation_views, team_views, views
 
 app_name = "triage"
 urlpatterns = [
@@ -13,6 +13,9 @@ urlpatterns = [
     path("teams/<slug:slug>/circulations/", circulation_views.circulation_list, name="circulations"),
     path("teams/<slug:slug>/circulations.csv", circulation_views.circulation_export, name="circulations_export"),
     path("circulations/<int:circulation_id>/retry/", circulation_views.circulation_retry_view, name="circulation_retry"),
+    path("teams/<slug:slug>/alerts/", alert_views.alert_list, name="alerts"),
+    path("alerts/<int:alert_id>/dismiss/", alert_views.alert_dismiss, name="alert_dismiss"),
+    path("saved-searches/<int:search_id>/spike-thresholds/", alert_views.spike_threshold, name="spike_threshold"),
     path("teams/<slug:slug>/cases/", case_views.case_list, name="cases"),
     path("teams/<slug:slug>/cases/due/", case_views.cases_due, name="cases_due"),
     path("cases/<str:reference>/", case_views.case_detail, name="case"),
