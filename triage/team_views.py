@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.access import ANY_ROLE, role_required
 from triage import selectors
+from triage.charts import RANGES, team_charts
 from triage.case_views import end_of_week, team_or_403
 from triage.mail import mail_destination
 from triage.models import Case, InboxItem, TeamMailPreference
@@ -42,4 +43,5 @@ def team_overview(request, slug):
 
 
 def overview_extras(request, team) -> dict:
-    return {}
+    range_key = request.GET.get("range") if request.GET.get("range") in RANGES else "48h"
+    return {"charts": team_charts(team=team, range_key=range_key), "range_key": range_key}
