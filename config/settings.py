@@ -7,6 +7,7 @@ the whole system.
 """
 
 import os
+import re
 from pathlib import Path
 
 from config.env import (
@@ -225,8 +226,31 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 
-globals().update(email_from_url(env_str("EMAIL_URL") or ("console://" if DEBUG else "memory://")))
+EMAIL_URL = env_str("EMAIL_URL") or ("console://" if DEBUG else "memory://")
+if EMAIL_URL.startswith("file://"):
+    # file:///path/to/dir writes each message to a file there (the demo's mailbox);
+    # file:// alone means var/mail.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = EMAIL_URL[len("file://"):] or str(VAR_DIR / "mail")
+else:
+    globals().update(email_from_url(EMAIL_URL))
+# An SMTP server that never answers must not hold a worker forever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "earshot@localhost")
+# Cases: references look like IC-239081-R6T5; the prefix is this installation's own.
+EARSHOT_CASE_REFERENCE_PREFIX = env_str("EARSHOT_CASE_REFERENCE_PREFIX", "IC")
+if not re.fullmatch(r"[A-Z]{1,8}", EARSHOT_CASE_REFERENCE_PREFIX):
+    raise ImproperSetting("EARSHOT_CASE_REFERENCE_PREFIX must be 1 to 8 capital letters")
+# Subject access deadlines move off the bank holidays of the nation the controller is in.
+EARSHOT_SAR_NATION = env_str("EARSHOT_SAR_NATION", "england-and-wales")
+if EARSHOT_SAR_NATION not in ("england-and-wales", "scotland", "northern-ireland"):
+    raise ImproperSetting("EARSHOT_SAR_NATION must be england-and-wales, scotland or northern-ireland")
+# The address links in emails point at (circulations, digests, alerts).
+EARSHOT_BASE_URL = env_str("EARSHOT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Spike alerts: defaults for a saved search with no thresholds of its own.
+EARSHOT_SPIKE_RATIO = env_int("EARSHOT_SPIKE_RATIO", 3, minimum=1)
+EARSHOT_SPIKE_MIN_COUNT = env_int("EARSHOT_SPIKE_MIN_COUNT", 10, minimum=1)
+EARSHOT_SPIKE_COOLDOWN_MINUTES = env_int("EARSHOT_SPIKE_COOLDOWN_MINUTES", 180, minimum=1)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
@@ -244,6 +268,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env_str("EARSHOT_CELERY_QUEUE", "earshot")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 EARSHOT_DISPATCH_EVERY_SECONDS = env_int("EARSHOT_DISPATCH_EVERY_SECONDS", 60)
+# Digests, due-case reminders and spike checks; each task works out who is due and is safe to run twice.
+CELERY_BEAT_SCHEDULE = {
+    "send scheduled mail": {"task": "triage.tasks.send_scheduled_mail", "schedule": 300.0, "options": {"expires": 240}},
+    "detect spikes": {"task": "triage.tasks.detect_spikes", "schedule": 300.0, "options": {"expires": 240}},
+}
 
 # Health: /healthz and the harvest health page's banners (config/heartbeat.py, config/views.py).
 # Each PostgreSQL / Redis check gives up after this long, so a dead service can't hang it.

@@ -48,7 +48,30 @@ def world(cast, communications, foi_team, make_item, monkeypatch):
     foi_search = SavedSearch.objects.create(
         team=foi_team, name="FOI", query="FOI overdue", purpose="foi_monitoring"
     )
+    from triage.services import inbox_item_decide
+
+    comms_admin = cast["admin"]
+    for team, key in ((communications, "comms_case"), (foi_team, "foi_case")):
+        case_item = make_item(team)
+        inbox_item_decide(item=case_item, outcome="information_request", request_type="foi", actor=comms_admin)
+    from triage.models import Circulation
+
+    circulations = {
+        team.slug: Circulation.objects.create(team=team, item=item, mention=item.mention, subject="s")
+        for team, item in ((communications, comms_item), (foi_team, foi_item))
+    }
+    from triage.models import SpikeAlert
+
+    alerts = {
+        search.team.slug: SpikeAlert.objects.create(
+            saved_search=search, team=search.team, window_end=search.created_at, count=20, baseline=1, ratio=3, min_count=10
+        )
+        for search in (comms_search, foi_search)
+    }
     return {
+        "comms_alert": alerts["communications"], "foi_alert": alerts["foi-monitoring"],
+        "comms_circulation": circulations["communications"], "foi_circulation": circulations["foi-monitoring"],
+        "comms_case": communications.cases.get(), "foi_case": foi_team.cases.get(),
         "comms_item": comms_item, "foi_item": foi_item,
         "comms_search": comms_search, "foi_search": foi_search,
         "credential": credential, "channel": channel,
@@ -75,6 +98,54 @@ def _table(world):
             ("post", {"item_id": c.id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
             ("post", {"item_id": f.id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
         ],
+        "triage:circulate": [
+            ("get", {"item_id": c.id}, _everyone_with_a_role(foi=403)),
+            ("get", {"item_id": f.id}, _everyone_with_a_role(comms=403)),
+        ],
+        **{
+            name: [
+                (method, {"slug": "communications"}, _everyone_with_a_role(admin=ok, comms=ok, foi=403)),
+                (method, {"slug": "foi-monitoring"}, _everyone_with_a_role(admin=ok, comms=403, foi=ok)),
+            ]
+            for name, method, ok in (
+                ("triage:team", "get", IN),
+                ("triage:team_mail", "post", 302),
+                ("triage:circulations", "get", IN),
+                ("triage:circulations_export", "get", IN),
+                ("triage:alerts", "get", IN),
+            )
+        },
+        "triage:alert_dismiss": [
+            ("post", {"alert_id": world["comms_alert"].id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+            ("post", {"alert_id": world["foi_alert"].id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
+        "triage:spike_threshold": [
+            ("post", {"search_id": world["comms_search"].id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+            ("post", {"search_id": world["foi_search"].id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
+        "triage:circulation_retry": [
+            ("post", {"circulation_id": world["comms_circulation"].id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+            ("post", {"circulation_id": world["foi_circulation"].id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
+        "triage:cases": [
+            ("get", {"slug": "communications"}, _everyone_with_a_role(foi=403)),
+            ("get", {"slug": "foi-monitoring"}, _everyone_with_a_role(comms=403)),
+        ],
+        "triage:cases_due": [
+            ("get", {"slug": "communications"}, _everyone_with_a_role(foi=403)),
+            ("get", {"slug": "foi-monitoring"}, _everyone_with_a_role(comms=403)),
+        ],
+        "triage:case": [
+            ("get", {"reference": world["comms_case"].reference}, _everyone_with_a_role(foi=403)),
+            ("get", {"reference": world["foi_case"].reference}, _everyone_with_a_role(comms=403)),
+        ],
+        **{
+            f"triage:case_{action}": [
+                ("post", {"reference": world["comms_case"].reference}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+                ("post", {"reference": world["foi_case"].reference}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+            ]
+            for action in ("note", "pause", "resume", "extend", "assign", "close", "reopen")
+        },
         "listening:saved_searches": [("get", {}, _everyone_with_a_role())],
         "listening:saved_search_new": [("get", {}, _everyone_with_a_role())],
         "listening:saved_search_edit": [

@@ -1,14 +1,16 @@
-from django.db.models import Prefetch, QuerySet
+from datetime import date
+
+from django.db.models import Prefetch, Q, QuerySet
 
 from listening.models import MentionHit
-from triage.models import Decision, InboxItem
+from triage.models import Case, CaseKind, Decision, InboxItem, InformationRequestType
 
 PAGE_SIZE = 50
 
 
 def inbox_items(*, team_id: int, status: str) -> QuerySet[InboxItem]:
     """A team's inbox, newest first, with everything a row shows fetched in fixed queries."""
-    items = InboxItem.objects.filter(team_id=team_id).select_related("mention", "team")
+    items = InboxItem.objects.filter(team_id=team_id).select_related("mention", "team", "case")
     if status == "done":
         items = items.filter(status=InboxItem.Status.DONE).order_by("-decided_at", "-id")
     else:
@@ -24,3 +26,46 @@ def inbox_items(*, team_id: int, status: str) -> QuerySet[InboxItem]:
 
 def open_count(*, team_id: int) -> int:
     return InboxItem.objects.filter(team_id=team_id).exclude(status=InboxItem.Status.DONE).count()
+
+
+CASE_PAGE_SIZE = 50
+
+
+def _cases():
+    return Case.objects.select_related("team", "forwarded_to", "owner", "item__mention")
+
+
+def team_cases(*, team_id: int, side: str = "ours", status: str = "", kind: str = "", request_type: str = "") -> QuerySet[Case]:
+    """A team's cases, newest first: the ones it decided, or the ones forwarded to it."""
+    cases = _cases().filter(forwarded_to_id=team_id) if side == "forwarded" else _cases().filter(team_id=team_id)
+    if status in Case.Status.values:
+        cases = cases.filter(status=status)
+    if kind in CaseKind.values:
+        cases = cases.filter(kind=kind)
+    if request_type in InformationRequestType.values:
+        cases = cases.filter(request_type=request_type)
+    return cases.order_by("-id")
+
+
+def cases_due(*, team_id: int, through: date) -> QuerySet[Case]:
+    """Open cases of the team, or forwarded to it, due on or before `through` (overdue first)."""
+    return (
+        _cases()
+        .filter(Q(team_id=team_id) | Q(forwarded_to_id=team_id), status=Case.Status.OPEN, due_date__lte=through)
+        .order_by("due_date", "id")
+    )
+
+
+def author_other_items(*, case: Case, limit: int = 20) -> list[InboxItem]:
+    """The same author's other posts in the deciding team's inbox, newest first."""
+    mention = case.item.mention
+    if not mention.author_handle:
+        return []
+    return list(
+        InboxItem.objects.filter(
+            team_id=case.team_id, mention__platform=mention.platform, mention__author_handle=mention.author_handle
+        )
+        .exclude(pk=case.item_id)
+        .select_related("mention", "case")
+        .order_by("-id")[:limit]
+    )

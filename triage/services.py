@@ -3,6 +3,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.services import audit_event_record
+from triage.cases import case_open_for_decision
 from triage.models import Decision, InboxItem, InformationRequestType, Outcome
 
 
@@ -60,6 +61,8 @@ def inbox_item_decide(
         InboxItem.objects.filter(pk=locked.pk).update(
             status=InboxItem.Status.DONE, decided_at=now, claimed_by=None, claimed_at=None
         )
+        # Enquiries, complaints and information requests become casework at once.
+        case_open_for_decision(item=locked, decision=decision, actor=actor, ip=ip)
         audit_event_record(
             action="triage.decide",
             actor=actor,

@@ -70,3 +70,19 @@ def highlighted_spans(text: str, spans: dict, field: str = "text"):
             self.spans = spans
 
     return highlighted(text, [_Hit(spans)], field)
+
+
+@register.inclusion_tag("triage/_spike_banner.html")
+def spike_banner(team):
+    """The team's undismissed spike alerts of the last day, on every team page."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from triage.models import SpikeAlert
+
+    alerts = list(
+        SpikeAlert.objects.filter(team=team, dismissed_at__isnull=True, created_at__gte=timezone.now() - timedelta(days=1))
+        .select_related("saved_search").order_by("-id")[:3]
+    )
+    return {"alerts": alerts, "team": team}
