@@ -71,6 +71,8 @@ class Target:
         return expr("@" + term.surface, exact=not term.case_sensitive)
 
     def field(self, node: Field) -> Native:
+        from listening.query.platforms import field_label  # platforms imports this module
+
         return none(field_label(node))
 
     def platform_field(self, node: Field) -> Native:
