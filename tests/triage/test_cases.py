@@ -222,7 +222,7 @@ def test_the_case_page_pause_and_resume_forms_move_the_date(signed_in, communica
 def test_a_bad_date_is_refused_with_a_message_and_changes_nothing(signed_in, communications, make_item, comms_officer):
     case = _case_received(communications, make_item, comms_officer, days_ago=6)
     response = signed_in.post(reverse("triage:case_pause", args=[case.reference]),
-                              {"reason": "Which records?", "paused_on": "yesterday\x00"}, follow=True)
+                              {"reason": "Which records?", "paused_on": "yesterday"}, follow=True)
     assert "is not a date" in response.content.decode()
     case.refresh_from_db()
     assert case.status == "open" and not ClockPause.objects.exists()
