@@ -219,7 +219,7 @@ def review_decision_record(*, decision: ReviewDecision, outcome: str, notes: str
         previous = locked.outcome
         locked.outcome, locked.notes, locked.decided_by, locked.decided_at = outcome, notes, actor, now
         locked.save(update_fields=["outcome", "notes", "decided_by", "decided_at"])
-        Flag.objects.filter(authority_id=locked.authority_id, closed_at__isnull=True, opened_at__lte=locked.meeting.starts_at).update(
+        Flag.objects.filter(authority_id=locked.authority_id, closed_at__isnull=True, opened_at__lte=now).update(
             closed_at=now, closed_by_meeting=locked.meeting
         )
         audit_event_record(
