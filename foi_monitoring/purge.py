@@ -131,24 +131,27 @@ SELECT mention_id FROM triage_inboxitem WHERE team_id = ANY(%(teams)s) AND creat
 ORDER BY 1
 """
 
-# One batch, in order: children before parents. Each statement returns its row count.
-_BATCH_SQL = [
-    ("foi_monitoring.authoritysignal",
-     "DELETE FROM foi_monitoring_authoritysignal WHERE mention_id = ANY(%(ids)s) AND collected_at < %(cutoff)s"),
-    ("triage.decision",
-     "DELETE FROM triage_decision WHERE item_id IN (SELECT id FROM triage_inboxitem WHERE mention_id = ANY(%(ids)s)"
-     " AND team_id = ANY(%(teams)s) AND created_at < %(cutoff)s)"),
-    ("triage.inboxitem",
-     "DELETE FROM triage_inboxitem WHERE mention_id = ANY(%(ids)s) AND team_id = ANY(%(teams)s) AND created_at < %(cutoff)s"),
-    ("listening.mentionhit",
-     "DELETE FROM listening_mentionhit WHERE mention_id = ANY(%(ids)s) AND saved_search_id = ANY(%(searches)s)"
-     " AND matched_at < %(cutoff)s"),
-]
+# One batch. Django's foreign keys are DEFERRABLE INITIALLY DEFERRED, so within the
+# transaction a parent may go before its children; they are all checked at COMMIT.
+_DELETE_SIGNALS = (
+    "DELETE FROM foi_monitoring_authoritysignal WHERE mention_id = ANY(%(ids)s) AND collected_at < %(cutoff)s"
+)
+_DELETE_ITEMS = (
+    "DELETE FROM triage_inboxitem WHERE mention_id = ANY(%(ids)s) AND team_id = ANY(%(teams)s)"
+    " AND created_at < %(cutoff)s RETURNING id"
+)
+_DELETE_HITS = (
+    "DELETE FROM listening_mentionhit WHERE mention_id = ANY(%(ids)s) AND saved_search_id = ANY(%(searches)s)"
+    " AND matched_at < %(cutoff)s"
+)
+_DELETE_DECISIONS = "DELETE FROM triage_decision WHERE item_id = ANY(%(items)s)"
 
-# The batch's mentions that nothing still needs (see the module docstring, step 4).
+# The batch's mentions that nothing still needs (see the module docstring, step 4),
+# locked, so an ingest upserting one of them waits for us and then sees it gone.
 _UNNEEDED_SQL = """
-SELECT m.id FROM unnest(%(ids)s::bigint[]) AS m(id)
-WHERE NOT EXISTS (SELECT 1 FROM foi_monitoring_authoritysignal s WHERE s.mention_id = m.id)
+SELECT m.id FROM listening_mention m
+WHERE m.id = ANY(%(ids)s)
+  AND NOT EXISTS (SELECT 1 FROM foi_monitoring_authoritysignal s WHERE s.mention_id = m.id)
   AND NOT EXISTS (SELECT 1 FROM listening_mentionhit h WHERE h.mention_id = m.id AND h.saved_search_id = ANY(%(searches)s))
   AND NOT EXISTS (
     SELECT 1 FROM triage_inboxitem i WHERE i.mention_id = m.id AND (
@@ -157,10 +160,12 @@ WHERE NOT EXISTS (SELECT 1 FROM foi_monitoring_authoritysignal s WHERE s.mention
         OR EXISTS (SELECT 1 FROM triage_decision d WHERE d.item_id = i.id AND d.outcome <> 'no_action')
     )
   )
+ORDER BY m.id
+FOR UPDATE OF m
 """
 
 _UNNEEDED_DELETES = [
-    ("triage.decision", "DELETE FROM triage_decision WHERE item_id IN (SELECT id FROM triage_inboxitem WHERE mention_id = ANY(%(gone)s))"),
+    ("triage.decision", "DELETE FROM triage_decision d USING triage_inboxitem i WHERE d.item_id = i.id AND i.mention_id = ANY(%(gone)s)"),
     ("triage.inboxitem", "DELETE FROM triage_inboxitem WHERE mention_id = ANY(%(gone)s)"),
     ("listening.mentionhit", "DELETE FROM listening_mentionhit WHERE mention_id = ANY(%(gone)s)"),
     ("listening.mention", "DELETE FROM listening_mention WHERE id = ANY(%(gone)s)"),
@@ -168,15 +173,20 @@ _UNNEEDED_DELETES = [
 
 
 def _purge_batch(cursor, params: dict, counts: dict) -> None:
-    for table, sql in _BATCH_SQL:
-        cursor.execute(sql, params)
-        counts[table] += cursor.rowcount
+    cursor.execute(_DELETE_SIGNALS, params)
+    counts["foi_monitoring.authoritysignal"] += cursor.rowcount
+    cursor.execute(_DELETE_ITEMS, params)
+    items = [row[0] for row in cursor.fetchall()]
+    counts["triage.inboxitem"] += len(items)
+    if items:
+        cursor.execute(_DELETE_DECISIONS, {"items": items})
+        counts["triage.decision"] += cursor.rowcount
+    cursor.execute(_DELETE_HITS, params)
+    counts["listening.mentionhit"] += cursor.rowcount
     cursor.execute(_UNNEEDED_SQL, params)
     gone = [row[0] for row in cursor.fetchall()]
     if not gone:
         return
-    # Lock the mentions first, so an ingest upserting one of them waits for us, then sees it gone.
-    cursor.execute("SELECT id FROM listening_mention WHERE id = ANY(%(gone)s) ORDER BY id FOR UPDATE", {"gone": gone})
     for table, sql in _UNNEEDED_DELETES:
         cursor.execute(sql, {"gone": gone})
         counts[table] += cursor.rowcount
