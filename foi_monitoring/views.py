@@ -72,7 +72,8 @@ def authority_import(request):
                 messages.success(request, f"Imported: {result.created} authorities created, {result.updated} updated.")
                 return redirect("foi_monitoring:authorities")
     return render(request, "foi_monitoring/authority_import.html", {
-        "errors": errors, "columns": register.CSV_COLUMNS, "status": 400 if errors else 200,
+        "errors": errors, "columns": register.CSV_COLUMNS,
+        "notice": selectors.deletion_notice(signals=AuthoritySignal.objects.all()),
     }, status=400 if errors else 200)
 
 

@@ -212,3 +212,25 @@ def test_two_concurrent_purges_delete_once_and_each_writes_one_record(clock, mon
     assert sorted(r.counts["listening.mention"] for r in records) == [0, 40]
     assert sorted(r.counts["foi_monitoring.authoritysignal"] for r in records) == [0, 40]
     assert Mention.objects.count() == 1 and exists(kept)
+
+
+def test_beat_runs_the_scan_and_the_purge():
+    from config.celery import app
+
+    tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert {"foi_monitoring.tasks.run_purges", "foi_monitoring.tasks.scan_monitoring_hits"} <= tasks
+
+
+@pytest.mark.django_db
+def test_every_monitoring_page_says_when_its_data_goes(client, foi_member, admin_user):
+    from django.urls import reverse
+
+    authority = PublicAuthority.objects.create(name="Borsetshire County Council", code="BOR")
+    meeting = ReviewMeeting.objects.create(starts_at=timezone.now())
+    for user, names in ((foi_member, ["authorities", "flags", "meetings"]), (admin_user, ["authority_import"])):
+        client.force_login(user)
+        urls = [reverse(f"foi_monitoring:{name}") for name in names]
+        urls += [reverse("foi_monitoring:authority", args=[authority.id]), reverse("foi_monitoring:meeting", args=[meeting.id])]
+        for url in urls:
+            page = client.get(url).content.decode()
+            assert 'data-testid="deletion-notice">Monitoring posts are deleted within 5 days after the review meeting' in page, url
