@@ -378,6 +378,31 @@ EARSHOT_HARVEST_MAX_PAGES = env_int("EARSHOT_HARVEST_MAX_PAGES", 5)
 EARSHOT_HARVEST_SOFT_TIME_LIMIT = env_int("EARSHOT_HARVEST_SOFT_TIME_LIMIT", 240)
 EARSHOT_HARVEST_TIME_LIMIT = env_int("EARSHOT_HARVEST_TIME_LIMIT", EARSHOT_HARVEST_SOFT_TIME_LIMIT + 30)
 
+# FOI monitoring (foi_monitoring/): the five-day rule and its ceiling, in days; the scan of
+# monitoring hits reads only hits older than the lag, so an ingest transaction still open
+# when the scan passes cannot be skipped.
+EARSHOT_FOI_PURGE_DAYS_AFTER_MEETING = env_int("EARSHOT_FOI_PURGE_DAYS_AFTER_MEETING", 5, minimum=1)
+EARSHOT_FOI_PURGE_CEILING_DAYS = env_int("EARSHOT_FOI_PURGE_CEILING_DAYS", 30, minimum=1)
+EARSHOT_FOI_PURGE_EVERY_MINUTES = env_int("EARSHOT_FOI_PURGE_EVERY_MINUTES", 15, minimum=1)
+EARSHOT_FOI_SCAN_EVERY_SECONDS = env_int("EARSHOT_FOI_SCAN_EVERY_SECONDS", 60, minimum=1)
+EARSHOT_FOI_SCAN_LAG_SECONDS = env_int("EARSHOT_FOI_SCAN_LAG_SECONDS", 60, minimum=0)
+if EARSHOT_FOI_PURGE_CEILING_DAYS < EARSHOT_FOI_PURGE_DAYS_AFTER_MEETING:
+    raise ImproperSetting("EARSHOT_FOI_PURGE_CEILING_DAYS must be at least EARSHOT_FOI_PURGE_DAYS_AFTER_MEETING")
+if EARSHOT_FOI_PURGE_EVERY_MINUTES > 30:
+    # The purge starts an hour before each deadline; a longer period could miss it.
+    raise ImproperSetting("EARSHOT_FOI_PURGE_EVERY_MINUTES must be 30 or less")
+CELERY_BEAT_SCHEDULE |= {
+    "foi monitoring scan": {
+        "task": "foi_monitoring.tasks.scan_monitoring_hits",
+        "schedule": float(EARSHOT_FOI_SCAN_EVERY_SECONDS),
+        "options": {"expires": float(EARSHOT_FOI_SCAN_EVERY_SECONDS)},
+    },
+    "foi five-day purge": {
+        "task": "foi_monitoring.tasks.run_purges",
+        "schedule": 60.0 * EARSHOT_FOI_PURGE_EVERY_MINUTES,
+        "options": {"expires": 60.0 * EARSHOT_FOI_PURGE_EVERY_MINUTES},
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -45,3 +45,37 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+
+class PurgeRecord(models.Model):
+    """One per purge (a retention policy or the FOI five-day rule): counts only, no personal data."""
+
+    class Category(models.TextChoices):
+        FOI_MONITORING = "foi_monitoring", "FOI monitoring"
+        UNTRIAGED_MENTIONS = "untriaged_mentions", "Untriaged mentions"
+        DISMISSED_ITEMS = "dismissed_items", "Dismissed items"
+        NEWS_ITEMS = "news_items", "News items"
+        CASES = "cases", "Cases"
+        HARVEST_RUNS = "harvest_runs", "Harvest runs"
+        AUDIT_LOG = "audit_log", "Audit log"
+
+    category = models.CharField(max_length=40, choices=Category.choices, db_index=True)
+    cutoff = models.DateTimeField(help_text="Data collected before this went.")
+    counts = models.JSONField(default=dict, help_text="Rows deleted, per table.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    basis = models.CharField(max_length=300, help_text="Why: the meeting, the ceiling or the policy behind it.")
+    # The FOI five-day rule's meeting, where a meeting is behind it.
+    meeting = models.ForeignKey(
+        "foi_monitoring.ReviewMeeting", null=True, blank=True, on_delete=models.PROTECT, related_name="purge_records"
+    )
+    triggered_by = models.CharField(max_length=150, default="system", help_text="The process or person that ran it.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_category_display()} purge {self.created_at:%Y-%m-%d %H:%M}: {self.total} rows"
+
+    @property
+    def total(self) -> int:
+        return sum(v for v in self.counts.values() if isinstance(v, int))

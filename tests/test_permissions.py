@@ -68,6 +68,15 @@ def world(cast, communications, foi_team, make_item, monkeypatch):
         )
         for search in (comms_search, foi_search)
     }
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from foi_monitoring.models import PublicAuthority, ReviewDecision, ReviewMeeting
+
+    authority = PublicAuthority.objects.create(name="Borsetshire County Council", code="BOR")
+    meeting = ReviewMeeting.objects.create(starts_at=timezone.now() - timedelta(hours=1))
+    agenda_item = ReviewDecision.objects.create(meeting=meeting, authority=authority)
     return {
         "comms_alert": alerts["communications"], "foi_alert": alerts["foi-monitoring"],
         "comms_circulation": circulations["communications"], "foi_circulation": circulations["foi-monitoring"],
@@ -75,12 +84,13 @@ def world(cast, communications, foi_team, make_item, monkeypatch):
         "comms_item": comms_item, "foi_item": foi_item,
         "comms_search": comms_search, "foi_search": foi_search,
         "credential": credential, "channel": channel,
+        "authority": authority, "meeting": meeting, "agenda_item": agenda_item,
     }
 
 
 def _table(world):
     """name -> list of (method, kwargs, expected per role). 'login' means a redirect to sign in."""
-    c, f = world["comms_item"], world["foi_item"]
+    c, f, m = world["comms_item"], world["foi_item"], world["meeting"]
     return {
         "home": [("get", {}, {"anonymous": "login", "outsider": 403, "comms_officer": 302, "foi_member": 302, "admin": 302})],
         "healthz": [("get", {}, {role: 200 for role in ROLES})],
@@ -166,6 +176,25 @@ def _table(world):
         "listening:channel_edit": [("get", {"channel_id": world["channel"].id}, _admins_only())],
         # Last: it deletes the credential the rows above use.
         "listening:credential_delete": [("post", {"credential_id": world["credential"].id}, _admins_only(302))],
+        "foi_monitoring:authority": [("get", {"authority_id": world["authority"].id}, _everyone_with_a_role(comms=403))],
+        "foi_monitoring:authority_import": [("get", {}, _everyone_with_a_role(comms=403, foi=403))],
+        "foi_monitoring:flags": [("get", {}, _everyone_with_a_role(comms=403))],
+        "foi_monitoring:flag_api": [("get", {}, _everyone_with_a_role(comms=403))],
+        "foi_monitoring:meetings": [
+            ("get", {}, _everyone_with_a_role(comms=403)),
+            ("post", {}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
+        "foi_monitoring:meeting": [("get", {"meeting_id": m.id}, _everyone_with_a_role(comms=403))],
+        "foi_monitoring:meeting_minutes": [("get", {"meeting_id": m.id}, _everyone_with_a_role(comms=403))],
+        "foi_monitoring:meeting_add_authority": [
+            ("post", {"meeting_id": m.id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
+        "foi_monitoring:meeting_decide": [
+            ("post", {"meeting_id": m.id, "decision_id": world["agenda_item"].id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
+        "foi_monitoring:meeting_close": [
+            ("post", {"meeting_id": m.id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
         # Last: archiving takes the search out of the pages above.
         "listening:saved_search_archive": [
             ("post", {"search_id": world["comms_search"].id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),

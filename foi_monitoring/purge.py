@@ -1,0 +1,240 @@
+"""The five-day rule: deleting FOI-monitoring data, provably.
+
+DESIGN.md: within five days after each review meeting, everything the monitoring
+collected before that meeting is deleted; a ceiling (30 days) deletes it even when
+no meeting happens. The days are settings (EARSHOT_FOI_PURGE_DAYS_AFTER_MEETING,
+EARSHOT_FOI_PURGE_CEILING_DAYS).
+
+When a meeting's data goes: as soon as the meeting's minutes are closed, and in any
+case an hour before its deadline (beat runs the purge every 15 minutes), so it is
+always gone "within five days". Until then the group can read the evidence it is
+deciding on.
+
+What goes, for the cutoff (the latest due meeting's start, or now minus the ceiling,
+whichever is later):
+1. signals (AuthoritySignal, the evidence links) collected before the cutoff;
+2. the monitoring teams' inbox items created before it, and their decisions;
+   monitoring teams are those owning an FOI-monitoring saved search or holding an
+   FOI-enforcement grant;
+3. hits of FOI-monitoring saved searches matched before it;
+4. every one of those mentions that nothing else still needs, with what is left of
+   it: its other hits, and other teams' inbox items that were dismissed (decided
+   `no_action`) with their decisions.
+   A mention is still needed when another team's inbox item for it is open, or was
+   decided as anything but `no_action` (it became an enquiry, complaint, information
+   request or news item: it is that team's record now, cases included), or when it
+   still has monitoring data collected after the cutoff.
+Review decisions, flags (counts only) and meetings stay: they are enforcement records.
+
+Deleting in batches: mentions are taken 5,000 at a time, each batch its own short
+transaction. A single DELETE of a million rows would hold its row locks, and block
+any officer deciding one of those items, until the whole statement finished, and
+would write one huge transaction to the WAL; batches keep every lock to a fraction
+of a second and let triage carry on between them. (Partitions dropped whole would be
+faster still, but mentions are shared between teams: one mention may be monitoring
+data and another team's complaint, so no partition holds only deletable rows.)
+Django's foreign keys do not cascade in the database, so children go first.
+
+Safe twice and concurrently: a run holds a PostgreSQL advisory lock for its whole
+length, so a second run waits, then finds nothing left. Each run writes one
+PurgeRecord (category, cutoff, counts per table, the meeting behind it) and an audit
+event; `dry_run` does the same work in a transaction it rolls back, so it reports
+exactly what would go and changes nothing.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from accounts.models import AccessGrant, Role
+from foi_monitoring.models import ReviewMeeting
+from governance.models import PurgeRecord
+from governance.services import audit_event_record
+from listening.models import Purpose, SavedSearch
+
+BATCH = 5_000
+# Starts before each deadline by more than the beat period (settings caps it at 30 minutes).
+DEADLINE_MARGIN = timedelta(hours=1)
+LOCK_KEY = 4_741_234_905_117_001  # pg_advisory_lock key of the FOI purge
+TABLES = (
+    "foi_monitoring.authoritysignal",
+    "triage.decision",
+    "triage.inboxitem",
+    "listening.mentionhit",
+    "listening.mention",
+)
+
+
+@dataclass
+class PurgeResult:
+    cutoff: datetime
+    basis: str
+    meeting: ReviewMeeting | None
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
+    record: PurgeRecord | None = None
+    dry_run: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def describe(self) -> str:
+        verb = "Would delete" if self.dry_run else "Deleted"
+        parts = ", ".join(f"{n:,} from {table}" for table, n in self.counts.items())
+        return f"{verb} data collected before {self.cutoff:%Y-%m-%d %H:%M %Z} ({self.basis}): {parts}."
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+def due_meetings(now: datetime):
+    """Meetings whose data must go now: minutes closed, or within the margin of the deadline."""
+    days = timedelta(days=settings.EARSHOT_FOI_PURGE_DAYS_AFTER_MEETING)
+    return ReviewMeeting.objects.filter(starts_at__lte=now).filter(
+        Q(closed_at__isnull=False) | Q(starts_at__lte=now - days + DEADLINE_MARGIN)
+    )
+
+
+def purge_cutoff(now: datetime) -> tuple[datetime, str, ReviewMeeting | None]:
+    ceiling = now - timedelta(days=settings.EARSHOT_FOI_PURGE_CEILING_DAYS)
+    meeting = due_meetings(now).order_by("-starts_at", "-id").first()
+    if meeting is not None and meeting.starts_at > ceiling:
+        local = timezone.localtime(meeting.starts_at)
+        basis = (f"{settings.EARSHOT_FOI_PURGE_DAYS_AFTER_MEETING}-day rule: the meeting on "
+                 f"{date_format(local, 'j F Y H:i')}")
+        return meeting.starts_at, basis, meeting
+    return ceiling, f"{settings.EARSHOT_FOI_PURGE_CEILING_DAYS}-day ceiling", None
+
+
+def monitoring_teams() -> list[int]:
+    searches = SavedSearch.objects.filter(purpose=Purpose.FOI_MONITORING).values_list("team_id", flat=True)
+    grants = AccessGrant.objects.active().filter(role=Role.FOI_ENFORCEMENT).values_list("team_id", flat=True)
+    return sorted(set(searches) | set(grants))
+
+
+def monitoring_searches() -> list[int]:
+    return list(SavedSearch.objects.filter(purpose=Purpose.FOI_MONITORING).values_list("id", flat=True))
+
+
+_CANDIDATES_SQL = """
+SELECT mention_id FROM listening_mentionhit WHERE saved_search_id = ANY(%(searches)s) AND matched_at < %(cutoff)s
+UNION
+SELECT mention_id FROM foi_monitoring_authoritysignal WHERE collected_at < %(cutoff)s
+UNION
+SELECT mention_id FROM triage_inboxitem WHERE team_id = ANY(%(teams)s) AND created_at < %(cutoff)s
+ORDER BY 1
+"""
+
+# One batch. Django's foreign keys are DEFERRABLE INITIALLY DEFERRED, so within the
+# transaction a parent may go before its children; they are all checked at COMMIT.
+_DELETE_SIGNALS = (
+    "DELETE FROM foi_monitoring_authoritysignal WHERE mention_id = ANY(%(ids)s) AND collected_at < %(cutoff)s"
+)
+_DELETE_ITEMS = (
+    "DELETE FROM triage_inboxitem WHERE mention_id = ANY(%(ids)s) AND team_id = ANY(%(teams)s)"
+    " AND created_at < %(cutoff)s RETURNING id"
+)
+_DELETE_HITS = (
+    "DELETE FROM listening_mentionhit WHERE mention_id = ANY(%(ids)s) AND saved_search_id = ANY(%(searches)s)"
+    " AND matched_at < %(cutoff)s"
+)
+_DELETE_DECISIONS = "DELETE FROM triage_decision WHERE item_id = ANY(%(items)s)"
+
+# The batch's mentions that nothing still needs (see the module docstring, step 4),
+# locked, so an ingest upserting one of them waits for us and then sees it gone.
+_UNNEEDED_SQL = """
+SELECT m.id FROM listening_mention m
+WHERE m.id = ANY(%(ids)s)
+  AND NOT EXISTS (SELECT 1 FROM foi_monitoring_authoritysignal s WHERE s.mention_id = m.id)
+  AND NOT EXISTS (SELECT 1 FROM listening_mentionhit h WHERE h.mention_id = m.id AND h.saved_search_id = ANY(%(searches)s))
+  AND NOT EXISTS (
+    SELECT 1 FROM triage_inboxitem i WHERE i.mention_id = m.id AND (
+        i.team_id = ANY(%(teams)s)
+        OR i.status <> 'done'
+        OR EXISTS (SELECT 1 FROM triage_decision d WHERE d.item_id = i.id AND d.outcome <> 'no_action')
+    )
+  )
+ORDER BY m.id
+FOR UPDATE OF m
+"""
+
+_UNNEEDED_DELETES = [
+    ("triage.decision", "DELETE FROM triage_decision d USING triage_inboxitem i WHERE d.item_id = i.id AND i.mention_id = ANY(%(gone)s)"),
+    ("triage.inboxitem", "DELETE FROM triage_inboxitem WHERE mention_id = ANY(%(gone)s)"),
+    ("listening.mentionhit", "DELETE FROM listening_mentionhit WHERE mention_id = ANY(%(gone)s)"),
+    ("listening.mention", "DELETE FROM listening_mention WHERE id = ANY(%(gone)s)"),
+]
+
+
+def _purge_batch(cursor, params: dict, counts: dict) -> None:
+    cursor.execute(_DELETE_SIGNALS, params)
+    counts["foi_monitoring.authoritysignal"] += cursor.rowcount
+    cursor.execute(_DELETE_ITEMS, params)
+    items = [row[0] for row in cursor.fetchall()]
+    counts["triage.inboxitem"] += len(items)
+    if items:
+        cursor.execute(_DELETE_DECISIONS, {"items": items})
+        counts["triage.decision"] += cursor.rowcount
+    cursor.execute(_DELETE_HITS, params)
+    counts["listening.mentionhit"] += cursor.rowcount
+    cursor.execute(_UNNEEDED_SQL, params)
+    gone = [row[0] for row in cursor.fetchall()]
+    if not gone:
+        return
+    for table, sql in _UNNEEDED_DELETES:
+        cursor.execute(sql, {"gone": gone})
+        counts[table] += cursor.rowcount
+
+
+def monitoring_purge(*, now: datetime | None = None, dry_run: bool = False, triggered_by: str = "system",
+                     batch_size: int = BATCH) -> PurgeResult:
+    """Apply the five-day rule and its ceiling once; see the module docstring."""
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+    try:
+        # Read the clock and the meetings only once the lock is ours: a run that waited sees what the first did.
+        now = now or timezone.now()
+        cutoff, basis, meeting = purge_cutoff(now)
+        result = PurgeResult(cutoff=cutoff, basis=basis, meeting=meeting, dry_run=dry_run)
+        params = {"cutoff": cutoff, "teams": monitoring_teams(), "searches": monitoring_searches()}
+        if dry_run:
+            try:
+                with transaction.atomic():
+                    _purge_all(params, result, batch_size)
+                    raise _DryRunRollback
+            except _DryRunRollback:
+                pass
+            return result
+        _purge_all(params, result, batch_size)
+        with transaction.atomic():
+            result.record = PurgeRecord.objects.create(
+                category=PurgeRecord.Category.FOI_MONITORING, cutoff=cutoff, counts=result.counts, basis=basis[:300],
+                meeting=meeting, triggered_by=triggered_by[:150],
+            )
+            ReviewMeeting.objects.filter(pk__in=due_meetings(now).filter(starts_at__lte=cutoff, purged_at__isnull=True)).update(
+                purged_at=now
+            )
+            audit_event_record(
+                action="foi.purge", actor_label=triggered_by[:150], obj=result.record,
+                details={"cutoff": cutoff.isoformat(), "counts": result.counts, "meeting_id": meeting.id if meeting else None},
+            )
+        return result
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+
+
+def _purge_all(params: dict, result: PurgeResult, batch_size: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_CANDIDATES_SQL, params)
+        candidates = [row[0] for row in cursor.fetchall()]
+    for start in range(0, len(candidates), batch_size):
+        with transaction.atomic(), connection.cursor() as cursor:
+            _purge_batch(cursor, {**params, "ids": candidates[start : start + batch_size]}, result.counts)
