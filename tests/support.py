@@ -33,12 +33,12 @@ def process_env(**extra) -> dict:
     return env
 
 
-def start_celery_worker(queue: str, log_path: Path) -> subprocess.Popen:
+def start_celery_worker(queue: str, log_path: Path, **env) -> subprocess.Popen:
     log = open(log_path, "wb")
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
          "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info", "-Q", queue],
-        cwd=ROOT, env=process_env(EARSHOT_CELERY_QUEUE=queue), stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=process_env(EARSHOT_CELERY_QUEUE=queue, **env), stdout=log, stderr=subprocess.STDOUT,
     )
 
 
