@@ -97,7 +97,11 @@ def demo_load(*, interval_minutes: int = 1) -> list[DemoPerson]:
     with transaction.atomic():
         teams = {}
         for name, slug, description in TEAMS:
-            teams[slug], _ = Team.objects.get_or_create(slug=slug, defaults={"name": name, "description": description})
+            teams[slug], _ = Team.objects.get_or_create(
+                # A demo address, so circulations and digests can be tried: mail goes to the
+                # console (or EMAIL_URL's backend), never to a real mailbox.
+                slug=slug, defaults={"name": name, "description": description, "email": f"{slug}@demo.earshot.invalid"}
+            )
         for username, full_name, team_slug, role in PEOPLE:
             first, last = full_name.split(" ", 1)
             user, created = User.objects.get_or_create(username=username, defaults={"first_name": first, "last_name": last})

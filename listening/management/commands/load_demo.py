@@ -11,6 +11,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval, **options):
         people = demo_load(interval_minutes=interval)
+        from foi_monitoring.models import PublicAuthority
+        from foi_monitoring.register import bundled_import
+
+        if not PublicAuthority.objects.exists():
+            # The FOI group's linking needs the register; the bundled UK data is the demo's.
+            result = bundled_import()
+            self.stdout.write(f"Loaded the public authority register: {result.created} authorities.")
         self.stdout.write(self.style.SUCCESS("Demo loaded. Sign in as:"))
         width = max(len(p.username) for p in people)
         for person in people:
