@@ -12,10 +12,10 @@ from django.db import connection
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from listening.matching import compiled_searches, watch_lists_for
+from listening.matching import matching_state
 from listening.models import Platform
 from listening.posts import Post
-from listening.query import WatchLists, prepare
+from listening.query import prepare
 
 PLATFORMS = frozenset(Platform.values)
 
@@ -170,8 +170,8 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
     4. Create one InboxItem per (team, mention).
     Re-running a page changes nothing: every insert skips rows that exist.
     """
-    compiled = compiled_searches(platform)
-    lists = WatchLists(watch_lists_for(platform))
+    state = matching_state(platform)
+    compiled, lists = state.searches, state.lists
     unique: dict[tuple[str, str], Post] = {}
     skipped = []
     for post in posts:

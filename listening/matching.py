@@ -9,10 +9,11 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Max
 
 from listening.models import SavedSearch, WatchListMember
-from listening.query import QuerySyntaxError, parse
+from listening.query import QuerySyntaxError, WatchLists, parse
 from listening.query.matcher import Matcher
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,48 @@ def compiled_searches(platform: str) -> CompiledSearches:
         compiled = CompiledSearches(matcher=Matcher(queries.items()), queries=queries, team_of=team_of)
         _cache[platform] = (stamp, compiled)
         return compiled
+
+
+_state_cache: dict[str, tuple[tuple, "MatchingState"]] = {}
+
+
+@dataclass(frozen=True)
+class MatchingState:
+    searches: CompiledSearches
+    lists: WatchLists
+
+
+_STAMP_SQL = """
+SELECT
+    (SELECT count(*) FROM listening_savedsearch s
+     WHERE s.enabled AND EXISTS (SELECT 1 FROM listening_savedsearchplatform p
+                                 WHERE p.saved_search_id = s.id AND p.platform = %(platform)s)),
+    (SELECT max(s.updated_at) FROM listening_savedsearch s
+     WHERE s.enabled AND EXISTS (SELECT 1 FROM listening_savedsearchplatform p
+                                 WHERE p.saved_search_id = s.id AND p.platform = %(platform)s)),
+    (SELECT count(*) FROM listening_watchlistmember m WHERE m.platform = %(platform)s),
+    (SELECT coalesce(sum(hashtext(w.name || '/' || m.handle)::bigint), 0)
+     FROM listening_watchlistmember m JOIN listening_watchlist w ON w.id = m.watch_list_id
+     WHERE m.platform = %(platform)s)
+"""
+
+
+def matching_state(platform: str) -> MatchingState:
+    """The compiled searches and watch lists for `platform`, checked in one query a page.
+
+    The stamp covers the enabled searches (how many, the latest edit) and the watch
+    lists' members (how many, and a sum of hashes of list and handle, so an edited
+    handle counts as a change); anything else is served from this process's cache.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_STAMP_SQL, {"platform": platform})
+        stamp = tuple(cursor.fetchone())
+    cached = _state_cache.get(platform)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    state = MatchingState(searches=compiled_searches(platform), lists=WatchLists(watch_lists_for(platform)))
+    _state_cache[platform] = (stamp, state)
+    return state
 
 
 def watch_lists_for(platform: str) -> dict[str, set[str]]:

@@ -76,3 +76,25 @@ def test_it_skips_malformed_posts_and_says_why(demo_searches):
     result = page_ingest(platform="demo", posts=[bad[0], good, *bad[1:]])
     assert result.new == 1 and len(result.skipped) == 4
     assert list(Mention.objects.values_list("external_id", flat=True)) == ["ok-1"]
+
+
+@pytest.mark.django_db
+def test_ingest_sees_an_edited_watch_list_handle_and_an_edited_search_at_once(communications):
+    from listening.models import SavedSearch, SavedSearchPlatform, WatchList, WatchListMember
+
+    journalists = WatchList.objects.create(name="tech journalists")
+    member = WatchListMember.objects.create(watch_list=journalists, platform="demo", handle="old_handle")
+    search = SavedSearch.objects.create(team=communications, name="Journalists", query='list:"tech journalists" FOI')
+    SavedSearchPlatform.objects.create(saved_search=search, platform="demo")
+    post = Post(platform="demo", external_id="w-1", text="FOI question", author_handle="new_handle")
+    assert page_ingest(platform="demo", posts=[post]).matched == 0
+
+    # Same number of members, same ids: only the handle changed.
+    member.handle = "new_handle"
+    member.save()
+    assert page_ingest(platform="demo", posts=[post]).matched == 1
+
+    search.query = 'list:"tech journalists" GDPR'
+    search.save()
+    assert page_ingest(platform="demo", posts=[Post(platform="demo", external_id="w-2", text="FOI again",
+                                                     author_handle="new_handle")]).matched == 0
