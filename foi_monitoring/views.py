@@ -4,7 +4,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -198,6 +198,9 @@ def meeting_add_authority(request, meeting_id):
 @role_required(*FOI_ROLES)
 def meeting_close(request, meeting_id):
     meeting = get_object_or_404(ReviewMeeting, pk=meeting_id)
+    if request.POST.get("confirm") != "close":
+        # Closing starts the deletion of what the monitoring collected: only the page's button does it.
+        return HttpResponseBadRequest("Use the Close the minutes button to close a meeting.", content_type="text/plain")
     try:
         services.review_meeting_close(meeting=meeting, actor=request.user, ip=client_ip(request))
     except services.MonitoringRejected as rejected:

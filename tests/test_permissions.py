@@ -204,7 +204,11 @@ def _table(world):
 
 
 # The value the page's own button sends, for actions that take no other input.
-CONFIRM = {"listening:saved_search_archive": "archive", "listening:credential_delete": "delete", "listening:credential_test": "test"}
+CONFIRM = {
+    "listening:saved_search_archive": "archive", "listening:credential_delete": "delete", "listening:credential_test": "test",
+    "triage:alert_dismiss": "dismiss", "triage:circulation_retry": "retry", "triage:case_reopen": "reopen",
+    "foi_monitoring:meeting_close": "close",
+}
 
 
 @pytest.mark.django_db

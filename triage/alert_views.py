@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -42,6 +43,9 @@ def alert_dismiss(request, alert_id):
     alert = get_object_or_404(SpikeAlert.objects.select_related("team"), pk=alert_id)
     if not request.access.can_triage(alert.team_id):
         raise PermissionDenied("You have no access to this team.")
+    if request.POST.get("confirm") != "dismiss":
+        # Only the Dismiss button says so: a stray or forged POST changes nothing.
+        return HttpResponseBadRequest("Use the Dismiss button to dismiss an alert.", content_type="text/plain")
     spike_alert_dismiss(alert=alert, actor=request.user, ip=client_ip(request))
     return redirect("triage:alerts", slug=alert.team.slug)
 

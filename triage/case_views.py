@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -170,8 +170,14 @@ def case_extend(request, reference):
 @role_required(*ANY_ROLE)
 def case_assign(request, reference):
     def assign(case):
-        owner_id = _positive_int(request.POST.get("owner", ""))
-        team_id = _positive_int(request.POST.get("forwarded_to", ""))
+        owner_raw, team_raw = request.POST.get("owner", ""), request.POST.get("forwarded_to", "")
+        owner_id, team_id = _positive_int(owner_raw), _positive_int(team_raw)
+        # Blank means nobody / not forwarded; anything else must be an id from the page's lists,
+        # so a mangled value is refused rather than read as "take the owner off".
+        if owner_raw and owner_id is None:
+            raise case_services.CaseActionRejected("Choose the owner from the list.")
+        if team_raw and team_id is None:
+            raise case_services.CaseActionRejected("Choose the team from the list.")
         owner = _case_people(case).filter(pk=owner_id).first() if owner_id else None
         if owner_id and owner is None:
             raise case_services.CaseActionRejected("The owner must have access to the case's team.")
@@ -194,6 +200,9 @@ def case_close(request, reference):
 @require_POST
 @role_required(*ANY_ROLE)
 def case_reopen(request, reference):
+    if request.POST.get("confirm") != "reopen":
+        # Only the Reopen button says so: a stray or forged POST changes nothing.
+        return HttpResponseBadRequest("Use the Reopen button to reopen a case.", content_type="text/plain")
     return _act(request, reference, lambda case: case_services.case_reopen(
         case=case, actor=request.user, note=request.POST.get("note", ""), ip=client_ip(request)), "Case reopened.")
 

@@ -5,7 +5,7 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -125,6 +125,9 @@ def circulation_retry_view(request, circulation_id):
     circulation = get_object_or_404(Circulation.objects.select_related("team"), pk=circulation_id)
     if not request.access.can_triage(circulation.team_id):
         raise PermissionDenied("Only the sending team can resend its circulations.")
+    if request.POST.get("confirm") != "retry":
+        # Only the Retry button says so: a stray or forged POST sends nothing.
+        return HttpResponseBadRequest("Use the Retry failed emails button to resend a circulation.", content_type="text/plain")
     try:
         count = circulation_retry(circulation=circulation, actor=request.user, ip=client_ip(request))
     except CirculationRejected as rejected:

@@ -153,3 +153,17 @@ def test_admins_change_the_flag_thresholds_in_django_admin_and_it_is_audited(cli
                       "spike_min_authors": 2, "baseline_days": 60})
     settings_row.refresh_from_db()
     assert settings_row.authors_threshold == 4
+
+
+def test_closing_the_minutes_takes_the_close_button_and_a_stray_post_changes_nothing(client, foi_member, flagged):
+    client.force_login(foi_member)
+    meeting = ReviewMeeting.objects.create(starts_at=timezone.now() - timedelta(hours=1))
+    url = reverse("foi_monitoring:meeting_close", args=[meeting.id])
+    response = client.post(url)
+    assert response.status_code == 400 and "Close the minutes button" in response.content.decode()
+    meeting.refresh_from_db()
+    assert meeting.closed_at is None and not AuditEvent.objects.filter(action="foi.meeting_close").exists()
+    assert 'name="confirm" value="close"' in client.get(reverse("foi_monitoring:meeting", args=[meeting.id])).content.decode()
+    client.post(url, {"confirm": "close"})
+    meeting.refresh_from_db()
+    assert meeting.closed_at is not None

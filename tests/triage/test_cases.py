@@ -277,3 +277,35 @@ def test_the_inbox_shows_days_left_on_a_decided_row(signed_in, communications, m
     case = _case_received(communications, make_item, comms_officer, days_ago=0)
     body = signed_in.get(reverse("triage:inbox", args=["communications"]) + "?status=done").content.decode()
     assert case.reference in body and f"{case.days_left} days left" in body
+
+
+def test_reopening_takes_the_reopen_button_and_a_stray_post_changes_nothing(signed_in, communications, make_item, comms_officer):
+    case = _case_received(communications, make_item, comms_officer, days_ago=1)
+    signed_in.post(reverse("triage:case_close", args=[case.reference]), {"resolution": "answered"})
+    case.refresh_from_db()
+    assert case.status == "closed"
+    url = reverse("triage:case_reopen", args=[case.reference])
+    response = signed_in.post(url, {"note": "again"})
+    assert response.status_code == 400 and "Reopen button" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == "closed"
+    assert 'name="confirm" value="reopen"' in signed_in.get(reverse("triage:case", args=[case.reference])).content.decode()
+    signed_in.post(url, {"confirm": "reopen"})
+    case.refresh_from_db()
+    assert case.status == "open"
+
+
+@pytest.mark.parametrize("field", ["owner", "forwarded_to"])
+def test_assigning_refuses_a_value_not_from_the_lists_instead_of_clearing_it(
+    signed_in, communications, foi_team, make_item, comms_officer, field
+):
+    case = _case_received(communications, make_item, comms_officer, days_ago=1)
+    url = reverse("triage:case_assign", args=[case.reference])
+    signed_in.post(url, {"owner": comms_officer.pk, "forwarded_to": foi_team.pk})
+    events = AuditEvent.objects.filter(action="case.assigned").count()
+    data = {"owner": comms_officer.pk, "forwarded_to": foi_team.pk, field: "-1"}
+    response = signed_in.post(url, data, follow=True)
+    assert "from the list" in response.content.decode()
+    case.refresh_from_db()
+    assert (case.owner, case.forwarded_to) == (comms_officer, foi_team)
+    assert AuditEvent.objects.filter(action="case.assigned").count() == events

@@ -117,7 +117,7 @@ def test_a_failing_smtp_server_leaves_the_failure_visible_and_retryable(
     smtp.start()
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            client.post(reverse("triage:circulation_retry", args=[recipient.circulation_id]))
+            client.post(reverse("triage:circulation_retry", args=[recipient.circulation_id]), {"confirm": "retry"})
     finally:
         smtp.stop()
     recipient.refresh_from_db()
@@ -131,8 +131,18 @@ def test_retry_refuses_when_nothing_failed(client, comms_officer, news_item, tea
     client.force_login(comms_officer)
     circulation = circulation_create(item=news_item, actor=comms_officer, team_ids=[teams["rm"].pk])
     CirculationRecipient.objects.update(status="sent")
-    response = client.post(reverse("triage:circulation_retry", args=[circulation.pk]), follow=True)
+    response = client.post(reverse("triage:circulation_retry", args=[circulation.pk]), {"confirm": "retry"}, follow=True)
     assert "Nothing to retry" in response.content.decode()
+
+
+def test_retry_refuses_a_post_that_did_not_come_from_the_button(client, comms_officer, news_item, teams):
+    client.force_login(comms_officer)
+    circulation = circulation_create(item=news_item, actor=comms_officer, team_ids=[teams["rm"].pk])
+    CirculationRecipient.objects.update(status="failed")
+    response = client.post(reverse("triage:circulation_retry", args=[circulation.pk]))
+    assert response.status_code == 400 and "Retry failed emails button" in response.content.decode()
+    assert CirculationRecipient.objects.get().status == "failed"
+    assert not AuditEvent.objects.filter(action="circulation.retry").exists()
 
 
 def test_the_export_lists_circulations_and_defuses_formulas(client, comms_officer, news_item, teams):

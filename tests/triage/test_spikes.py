@@ -133,6 +133,18 @@ def test_the_banner_shows_on_the_teams_pages_until_dismissed(client, comms_offic
     client.force_login(comms_officer)
     inbox = client.get(reverse("triage:inbox", args=["communications"])).content.decode()
     assert "spike-banner" in inbox and "@&lt;b&gt;loud&lt;/b&gt;" in inbox
-    client.post(reverse("triage:alert_dismiss", args=[alert.id]))
+    client.post(reverse("triage:alert_dismiss", args=[alert.id]), {"confirm": "dismiss"})
     assert "spike-banner" not in client.get(reverse("triage:inbox", args=["communications"])).content.decode()
     assert "Dismissed by carys" in client.get(reverse("triage:alerts", args=["communications"])).content.decode()
+
+
+def test_dismiss_refuses_a_post_that_did_not_come_from_the_button(client, comms_officer, search):
+    alert = SpikeAlert.objects.create(saved_search=search, team=search.team, window_end=timezone.now(), count=20,
+                                      baseline=1, ratio=3, min_count=10)
+    client.force_login(comms_officer)
+    response = client.post(reverse("triage:alert_dismiss", args=[alert.id]), {"confirm": "yes"})
+    assert response.status_code == 400 and "Dismiss button" in response.content.decode()
+    alert.refresh_from_db()
+    assert alert.dismissed_at is None
+    page = client.get(reverse("triage:alerts", args=["communications"])).content.decode()
+    assert 'name="confirm" value="dismiss"' in page
