@@ -113,3 +113,14 @@ def demo_searches(communications, foi_team):
         search = SavedSearch.objects.create(team=team, name=name, query=query, purpose=purpose, interval_minutes=1)
         states.append(SavedSearchPlatform.objects.create(saved_search=search, platform="demo", next_run_at=timezone.now()))
     return states
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redis():
+    """Every test starts with an empty Redis: cached sign-in sessions, request budgets,
+    spend counters and heartbeats never leak from one test (or one run) into the next.
+    A fake platform's port can be reused, and a stale session for it must not be."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
