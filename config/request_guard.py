@@ -23,6 +23,10 @@ from django.template.loader import render_to_string
 logger = logging.getLogger("earshot.request_guard")
 
 NAME_MAX_LENGTH = 200
+# No form posts more than this: the largest is the register import, whose file may be
+# 2 MB (foi_monitoring.register.CSV_MAX_BYTES). Without a cap Django would spool any
+# size of upload to disk while reading the form, for anyone, signed in or not.
+BODY_MAX_BYTES = 10 * 1024 * 1024
 _NUMBER = re.compile(r"\s*[+-]?[\d_]+\s*")
 
 
@@ -58,6 +62,12 @@ def _check_parameter(name: str, value: str, where: str) -> None:
 def request_check(request) -> None:
     """Raise Refused if any part of the request is unacceptable."""
     environ = request.META
+    try:
+        body_length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        body_length = 0  # Django reads no body without a length it understands
+    if body_length > BODY_MAX_BYTES:
+        raise Refused(f"This request is too large to be accepted: the most is {BODY_MAX_BYTES // (1024 * 1024)} MB.")
     # Django keeps the path with invalid UTF-8 bytes percent-encoded again (and no path
     # here has a literal %), so it is decoded once more; WSGI gives the query string's
     # raw bytes as latin-1 text.

@@ -212,14 +212,16 @@ class Linker:
             entries = tuple(e for e in entries if e.exact is None or text[start : end + 1] == e.exact)
             if entries:
                 found.append((start, end + 1, entries))
-        # Longest first; a match inside (or across) a longer one is dropped.
+        # Longest first; a match inside (or across) a longer one is dropped. The characters
+        # already taken are marked, so a post repeating a name costs its length times the
+        # longest name, not the square of its matches.
         found.sort(key=lambda m: (-(m[1] - m[0]), m[0]))
-        taken: list[tuple[int, int]] = []
+        taken = bytearray(len(haystack) + 1)
         kept = []
         for start, end, entries in found:
-            if any(start < t_end and t_start < end for t_start, t_end in taken):
+            if any(taken[start:end]):
                 continue
-            taken.append((start, end))
+            taken[start:end] = b"\x01" * (end - start)
             kept.append((start, end, entries))
         return kept
 

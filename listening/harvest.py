@@ -255,7 +255,7 @@ def run(
         outcome.status, outcome.error = HarvestStatus.ERROR, str(error)
     except (HarvestError, QuerySyntaxError, CredentialUnreadable) as error:
         outcome.status, outcome.error = getattr(error, "status", HarvestStatus.ERROR), str(error)
-        log.warning("Harvest of %s stopped: %s", row, outcome.error)
+        log.warning("Harvest of %s stopped: %s", row, redact(outcome.error, keys))  # the log is no place for a token
     except Exception as error:  # the worker's boundary: record it, never leave a run hanging
         outcome.status, outcome.error = HarvestStatus.ERROR, f"{error.__class__.__name__}: {error}"
         log.exception("Harvest of %s failed", row)

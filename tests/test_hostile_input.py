@@ -312,3 +312,29 @@ def test_the_authority_search_refuses_an_over_long_search_with_a_message(client,
     body = client.get("/foi/authorities/", {"q": "Information " * 20}).content.decode()
     assert "Search for at most 200 characters" in body and "Information Commissioner" not in body
     assert "Information Commissioner" in client.get("/foi/authorities/", {"q": "commissioner"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_it_refuses_an_over_large_body_from_anyone_before_reading_it(client, tmp_path, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from config.request_guard import BODY_MAX_BYTES
+
+    # Django spools a large upload to a temporary file while parsing: none may be written.
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    upload = SimpleUploadedFile("big.csv", b"x" * (BODY_MAX_BYTES + 1), content_type="text/csv")
+    response = client.post("/accounts/login/", {"username": "carys", "password": "wrong", "file": upload})
+    assert response.status_code == 400 and "too large" in response.content.decode()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_an_import_file_over_its_own_limit_still_gets_the_import_pages_message(client, admin_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from foi_monitoring.register import CSV_MAX_BYTES
+
+    client.force_login(admin_user)
+    upload = SimpleUploadedFile("big.csv", b"name\n" + b"x" * CSV_MAX_BYTES, content_type="text/csv")
+    response = client.post("/foi/authorities/import/", {"file": upload})
+    assert response.status_code == 400 and "The file is larger than 2 MB." in response.content.decode()

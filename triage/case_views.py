@@ -109,7 +109,8 @@ def case_detail(request, reference):
         "decisions": case.item.decisions.select_related("decided_by").order_by("decided_at", "id"),
         "events": case.events.select_related("actor"),
         "pauses": case.pauses.select_related("paused_by", "resumed_by"),
-        "other_items": selectors.author_other_items(case=case),
+        # The deciding team's inbox stays its own: a team the case was forwarded to sees this case only.
+        "other_items": selectors.author_other_items(case=case) if request.access.can_triage(case.team_id) else None,
         "people": _case_people(case), "teams": Team.objects.exclude(pk=case.team_id),
         "resolutions": [c for c in Case.Resolution.choices if c[0] != Case.Resolution.REDECIDED],
         "today": timezone.localdate(),

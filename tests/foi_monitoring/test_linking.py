@@ -100,3 +100,14 @@ def test_it_reads_one_automaton_not_a_pattern_per_authority():
     linker = current_linker()
     assert len(linker.automaton) > PublicAuthority.objects.filter(active=True).count()
     assert current_linker() is linker
+
+
+@pytest.mark.timeout(60)  # a hang guard: the cost once grew with the square of the matches
+def test_a_post_repeating_a_name_costs_time_in_proportion_to_its_length():
+    from foi_monitoring.linking import Linker
+
+    authority = PublicAuthority(id=1, name="Northmoor Borough Council", code="NMR", aliases=["NBC"])
+    linker = Linker([authority])
+    # 100,000 separate matches, about 400 kB: one newsletter-sized post could hold it.
+    assert linker.find("NBC " * 100_000) == [authority]
+    assert linker.find("NBC refused, and Northmoor Borough Council refused") == [authority]

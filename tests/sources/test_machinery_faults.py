@@ -136,3 +136,21 @@ def test_a_harvest_that_takes_too_long_is_recorded_and_its_claim_released(x_worl
     assert state.claim_token is None and state.cursor == {"offset": 2}  # the page read before the limit is kept
     assert state.next_run_at > timezone.now()
 
+
+
+def test_a_platform_error_that_quotes_the_secret_is_logged_and_recorded_without_it(
+    communications, admin_user, use_fake_source, clock, caplog
+):
+    from listening.sources import HarvestError
+
+    secret = "zq-logged-SECRET-4f1e"
+    use_fake_source.clock = clock
+    credential_save(platform="x", values={"bearer_token": secret}, actor=admin_user)
+    search = SavedSearch.objects.create(team=communications, name="ICO", query="ICO", interval_minutes=2)
+    SavedSearchPlatform.objects.create(saved_search=search, platform="x", next_run_at=clock())
+    use_fake_source.faults[1] = HarvestError(f"search: HTTP 400: bad request with token {secret}")
+    with caplog.at_level("DEBUG"):
+        [run] = _run_all(services.harvest_dispatch_due(now=clock()), clock)
+    assert run.status == "error" and "•••" in repr(run.errors) and secret not in repr(run.errors)
+    assert "bad request with token" in caplog.text
+    assert secret not in caplog.text

@@ -309,3 +309,20 @@ def test_assigning_refuses_a_value_not_from_the_lists_instead_of_clearing_it(
     case.refresh_from_db()
     assert (case.owner, case.forwarded_to) == (comms_officer, foi_team)
     assert AuditEvent.objects.filter(action="case.assigned").count() == events
+
+
+def test_the_forwarded_team_does_not_see_the_deciding_teams_other_inbox_items(
+    client, communications, foi_team, make_item, comms_officer, foi_member
+):
+    case = _case_received(communications, make_item, comms_officer, days_ago=1)
+    handle = case.item.mention.author_handle
+    other = make_item(communications, author_handle=handle, text="Private to the communications inbox")
+    client.force_login(comms_officer)
+    own_view = client.get(reverse("triage:case", args=[case.reference])).content.decode()
+    assert "Private to the communications inbox" in own_view
+    client.post(reverse("triage:case_assign", args=[case.reference]), {"owner": comms_officer.pk, "forwarded_to": foi_team.pk})
+    client.force_login(foi_member)
+    page = client.get(reverse("triage:case", args=[case.reference])).content.decode()
+    assert "Private to the communications inbox" not in page
+    assert reverse("triage:item", args=[other.pk]) not in page
+    assert client.get(reverse("triage:item", args=[other.pk])).status_code == 403
