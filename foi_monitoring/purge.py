@@ -145,9 +145,12 @@ ORDER BY 1
 _DELETE_SIGNALS = (
     "DELETE FROM foi_monitoring_authoritysignal WHERE mention_id BETWEEN %(lo)s AND %(hi)s AND collected_at < %(cutoff)s"
 )
+# A monitoring item the group itself made into a case stays, with its mention: a case is
+# casework with its own retention, not monitoring data (signals and hits still go).
 _MONITORING_ITEMS = (
-    "SELECT id FROM triage_inboxitem WHERE mention_id BETWEEN %(lo)s AND %(hi)s AND team_id = ANY(%(teams)s)"
-    " AND created_at < %(cutoff)s ORDER BY id FOR UPDATE"
+    "SELECT i.id FROM triage_inboxitem i WHERE i.mention_id BETWEEN %(lo)s AND %(hi)s AND i.team_id = ANY(%(teams)s)"
+    " AND i.created_at < %(cutoff)s AND NOT EXISTS (SELECT 1 FROM triage_case c WHERE c.item_id = i.id)"
+    " ORDER BY i.id FOR UPDATE OF i"
 )
 _DELETE_HITS = (
     "DELETE FROM listening_mentionhit WHERE mention_id BETWEEN %(lo)s AND %(hi)s AND saved_search_id = ANY(%(searches)s)"

@@ -234,3 +234,24 @@ def test_every_monitoring_page_says_when_its_data_goes(client, foi_member, admin
         for url in urls:
             page = client.get(url).content.decode()
             assert 'data-testid="deletion-notice">Monitoring posts are deleted within 5 days after the review meeting' in page, url
+
+
+@pytest.mark.django_db
+def test_a_monitoring_item_the_group_made_into_a_case_stays_and_the_purge_still_runs(clock, monitoring, foi_team, foi_member):
+    from triage.models import Case
+    from triage.services import inbox_item_decide
+
+    casework = monitoring["collect"](MEETING - timedelta(days=3), author="d")
+    plain = monitoring["collect"](MEETING - timedelta(days=3), author="e")
+    item = InboxItem.objects.get(team=foi_team, mention=casework)
+    inbox_item_decide(item=item, outcome="complaint", actor=foi_member)
+    ReviewMeeting.objects.create(starts_at=MEETING)
+
+    clock.set(MEETING + timedelta(days=5))
+    result = monitoring_purge()
+
+    assert exists(casework) and not exists(plain)
+    assert Case.objects.filter(item=item).exists() and InboxItem.objects.filter(pk=item.pk).exists()
+    assert not AuthoritySignal.objects.exists()
+    assert not MentionHit.objects.filter(saved_search=monitoring["foi_search"]).exists()
+    assert result.counts["listening.mention"] == 1
