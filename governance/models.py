@@ -85,6 +85,10 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
 
+    @property
+    def details_json(self) -> str:
+        return json.dumps(self.details, sort_keys=True, ensure_ascii=False)
+
     def computed_hash(self) -> str:
         """The hash this row's stored fields give; equal to `hash` unless the row was changed."""
         return audit_hash(
