@@ -36,18 +36,25 @@ class ChainReport:
 def audit_log_verify() -> ChainReport:
     """Walk the chain from the oldest remaining event, in id order, and report the first break.
 
-    The oldest remaining event's stored previous hash is trusted: retention deletes
-    the oldest events, so the chain starts wherever the last purge left it. Every
+    Retention deletes the oldest events (`audit_log_purge`), so the chain starts
+    wherever the last purge left it: the oldest remaining event must hold the
+    previous hash that purge recorded (or the start of the log, if none ran). Every
     later event must (1) hash to its stored hash, so no field was changed, and (2)
     link to the hash of the event just before it, so none was removed or moved.
     Rewriting the whole chain from some point onwards, or removing the newest events,
     is not visible from inside the table: compare `head_hash` with a copy kept elsewhere.
     """
     count, first_id, previous = 0, None, None
+    anchor = _expected_first_link()
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=CHUNK):
         count += 1
         if first_id is None:
             first_id = event.id
+            if event.previous_hash != anchor:
+                return ChainReport(
+                    count=count, first_id=first_id, break_id=event.id, break_kind="missing",
+                    problem="the events before it were deleted, and not by a recorded retention purge.",
+                )
         if event.computed_hash() != event.hash:
             return ChainReport(
                 count=count, first_id=first_id, break_id=event.id, break_kind="changed",
@@ -61,6 +68,14 @@ def audit_log_verify() -> ChainReport:
         count=count, first_id=first_id, last_id=previous.id if previous else None,
         head_hash=previous.hash if previous else "",
     )
+
+
+def _expected_first_link() -> str:
+    """The previous hash the oldest event must hold: the start of the log, or where the last purge left it."""
+    from governance.services import PURGE_ACTION
+
+    purge = AuditEvent.objects.filter(action=PURGE_ACTION).order_by("-id").values_list("details", flat=True).first()
+    return purge.get("oldest_previous_hash", GENESIS_HASH) if purge else GENESIS_HASH
 
 
 def _link_problem(event: AuditEvent, previous: AuditEvent) -> tuple[str, str]:

@@ -89,3 +89,42 @@ def _address_or_none(value: str) -> str | None:
         return str(ipaddress.ip_address(value.strip()))
     except ValueError:
         return None
+
+
+PURGE_ACTION = "audit_log.purge"
+
+
+def audit_log_purge(*, cutoff, basis: str, triggered_by: str = "system"):
+    """Delete the audit events older than `cutoff`, oldest first, and record it; the only way audit rows go.
+
+    Only a run of the oldest events is deleted, so the rest still forms one chain
+    from its oldest event, and the newest event always stays so the chain goes on
+    from it. The purge's own event records the previous hash the oldest remaining
+    event must hold: verification checks it, so deleting the oldest events any
+    other way shows as a break. Runs under the chain's lock, so no event is
+    appended while the boundary moves.
+    """
+    from governance.models import PurgeRecord
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
+        newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+        through = (
+            AuditEvent.objects.filter(at__lt=cutoff, id__lt=newest or 0).order_by("-id").values_list("id", flat=True).first()
+        )
+        deleted = 0
+        if through is not None:
+            # The model refuses deletes; this is the one place that may.
+            cursor.execute("DELETE FROM governance_auditevent WHERE id <= %s", [through])
+            deleted = cursor.rowcount
+        oldest = AuditEvent.objects.order_by("id").values_list("previous_hash", flat=True).first()
+        record = PurgeRecord.objects.create(
+            category=PurgeRecord.Category.AUDIT_LOG, cutoff=cutoff, counts={"audit_events": deleted},
+            basis=basis[:300], triggered_by=triggered_by[:150],
+        )
+        audit_event_record(
+            action=PURGE_ACTION, actor_label=triggered_by[:150], obj=record,
+            details={"cutoff": cutoff.isoformat(), "deleted": deleted, "through_id": through,
+                     "oldest_previous_hash": oldest or GENESIS_HASH},
+        )
+    return record

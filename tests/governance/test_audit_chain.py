@@ -1,17 +1,19 @@
 """The audit log is a hash chain: a changed, deleted or forked event shows, retention's deletions do not."""
 
 import threading
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounts.models import Team
 from accounts.services import access_grant_create
-from governance.models import GENESIS_HASH, AuditEvent
+from governance.models import GENESIS_HASH, AuditEvent, PurgeRecord
 from governance.selectors import audit_log_verify
-from governance.services import audit_event_record
+from governance.services import audit_event_record, audit_log_purge
 
 
 def _record(n, **fields):
@@ -87,17 +89,53 @@ def test_a_deleted_event_in_the_middle_is_a_break():
     assert code == 1 and f"broken at event {events[3].id}" in err
 
 
+def _dated(monkeypatch, days):
+    """Events written `days` days ago each, oldest first."""
+    now = timezone.now()
+    events = []
+    for n in days:
+        monkeypatch.setattr("governance.services.timezone.now", lambda n=n: now - timedelta(days=n))
+        events.append(audit_event_record(action=f"test.{n}_days_ago"))
+    monkeypatch.undo()
+    return events
+
+
 @pytest.mark.django_db
-def test_deleting_the_oldest_events_leaves_a_chain_that_verifies():
-    events = _record(6)
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM governance_auditevent WHERE id <= %s", [events[2].id])
+def test_a_retention_purge_deletes_the_oldest_events_and_the_chain_still_verifies(monkeypatch):
+    events = _dated(monkeypatch, [400, 390, 380, 10, 5, 1])
+    record = audit_log_purge(cutoff=timezone.now() - timedelta(days=365), basis="Audit log kept for one year")
+    assert record.category == PurgeRecord.Category.AUDIT_LOG and record.counts == {"audit_events": 3}
+    remaining = list(AuditEvent.objects.order_by("id"))
+    assert [e.id for e in remaining[:3]] == [e.id for e in events[3:]]
+    purge = remaining[-1]
+    assert purge.action == "audit_log.purge" and purge.previous_hash == events[-1].hash
+    assert purge.details["deleted"] == 3 and purge.details["oldest_previous_hash"] == events[2].hash
     report = audit_log_verify()
-    assert report.intact and report.count == 3
-    assert (report.first_id, report.last_id, report.head_hash) == (events[3].id, events[5].id, events[5].hash)
-    # The chain goes on from where the purge left it.
+    assert report.intact and report.count == 4 and report.first_id == events[3].id
+    # The chain goes on from the purge, and a second purge moves the start again.
     audit_event_record(action="test.after_purge")
-    assert audit_log_verify().summary() == "intact: 4 events"
+    assert audit_log_verify().summary() == "intact: 5 events"
+    audit_log_purge(cutoff=timezone.now() - timedelta(days=3), basis="shorter")
+    assert AuditEvent.objects.order_by("id").first().id == events[5].id
+    assert audit_log_verify().intact
+
+
+@pytest.mark.django_db
+def test_a_purge_keeps_the_newest_event_so_the_chain_goes_on(monkeypatch):
+    events = _dated(monkeypatch, [30, 20])
+    audit_log_purge(cutoff=timezone.now(), basis="everything")
+    assert [e.id for e in AuditEvent.objects.order_by("id")][0] == events[1].id
+    assert audit_log_verify().summary() == "intact: 2 events"
+
+
+@pytest.mark.django_db
+def test_deleting_the_oldest_events_without_a_recorded_purge_is_a_break():
+    events = _record(4)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM governance_auditevent WHERE id <= %s", [events[1].id])
+    report = audit_log_verify()
+    assert (report.break_id, report.break_kind) == (events[2].id, "missing")
+    assert "not by a recorded retention purge" in report.problem
 
 
 @pytest.mark.django_db
