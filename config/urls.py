@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("triage.urls")),
     path("", include("listening.urls")),
     path("foi/", include("foi_monitoring.urls")),
+    path("governance/", include("governance.urls")),
     path("admin/", admin.site.urls),
 ]

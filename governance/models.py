@@ -1,5 +1,41 @@
+import hashlib
+import json
+from datetime import UTC
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+# The previous hash of the first event ever written: the chain's anchor.
+GENESIS_HASH = "0" * 64
+
+
+def _canonical(value):
+    """A JSON value as it reads back from jsonb: integral floats become ints (jsonb drops 1e+20's exponent)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def audit_hash(
+    *, id: int, at, actor_id: int | None, actor_label: str, action: str, object_type: str, object_id: str,
+    object_repr: str, ip: str | None, details, previous_hash: str,
+) -> str:
+    """SHA-256 over one event's fields, in a fixed order, and the hash of the event before it.
+
+    One canonical JSON array (sorted keys, no spaces, UTF-8): the same bytes whether the
+    values come from the caller or back from the database.
+    """
+    fields = [
+        id, at.astimezone(UTC).isoformat(timespec="microseconds"), actor_id, actor_label, action,
+        object_type, object_id, object_repr, ip, _canonical(details), previous_hash,
+    ]
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -14,9 +50,14 @@ class AuditEvent(models.Model):
     """Append-only record of who did what. Written in the same transaction as the action.
 
     The table also refuses UPDATE at the database (see the migration's trigger).
+    Each row holds the hash of the row before it and its own (`audit_hash`), so
+    the rows form a chain: a changed, removed or reordered row breaks it, and
+    `verify_audit_log` names where. Only the retention purge deletes rows, always
+    the oldest ones, so the chain still verifies from the oldest remaining row.
     """
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set by audit_event_record under the chain's lock (auto_now_add would replace it after hashing).
+    at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     # PROTECT: people are deactivated, never deleted, while the log names them.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -28,18 +69,36 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(max_length=300, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    previous_hash = models.CharField(max_length=64, default=GENESIS_HASH, editable=False)
+    hash = models.CharField(max_length=64, default="", editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["actor_label", "id"])]
+        constraints = [
+            # Two events after the same one would fork the chain: the database refuses the second.
+            models.UniqueConstraint(fields=["previous_hash"], name="audit_event_one_successor"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
 
+    @property
+    def details_json(self) -> str:
+        return json.dumps(self.details, sort_keys=True, ensure_ascii=False)
+
+    def computed_hash(self) -> str:
+        """The hash this row's stored fields give; equal to `hash` unless the row was changed."""
+        return audit_hash(
+            id=self.id, at=self.at, actor_id=self.actor_id, actor_label=self.actor_label, action=self.action,
+            object_type=self.object_type, object_id=self.object_id, object_repr=self.object_repr, ip=self.ip,
+            details=self.details, previous_hash=self.previous_hash,
+        )
+
     def save(self, *args, **kwargs):
-        if self.pk is not None:
+        if self.pk is not None and not self._state.adding:
             raise PermissionError("The audit log is append-only.")
         super().save(*args, **kwargs)
 

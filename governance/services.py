@@ -1,8 +1,13 @@
 import ipaddress
+import json
 
-from django.db import models
+from django.db import connection, models, transaction
+from django.utils import timezone
 
-from governance.models import AuditEvent
+from governance.models import GENESIS_HASH, AuditEvent, audit_hash
+
+# pg_advisory_xact_lock key that serialises appends to the audit chain.
+AUDIT_CHAIN_LOCK_KEY = 4_741_234_905_117_101
 
 
 def audit_event_record(
@@ -14,17 +19,45 @@ def audit_event_record(
     details: dict | None = None,
     actor_label: str = "",
 ) -> AuditEvent:
-    """Write one audit row. Call it inside the transaction of the action it records."""
-    return AuditEvent.objects.create(
+    """Write one audit row, chained to the one before. Call it inside the transaction of the action it records.
+
+    1. Take the chain's transaction-level advisory lock: appends queue here until
+       the writer before commits or rolls back, so two events never follow the same
+       one. The lock is held to the end of the caller's transaction.
+    2. Read the newest event's hash (a fresh statement, so it sees the writer that
+       held the lock) and the next id, and let PostgreSQL normalise the details as
+       jsonb will store them (and the address as inet will), so the hash is over
+       what reads back.
+    3. Insert the row with its id, time, previous hash and hash.
+    """
+    event = AuditEvent(
         action=action,
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_label=actor_label or (actor.get_username() if actor is not None and actor.is_authenticated else "system"),
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:300] if obj is not None else "",
-        ip=ip,
-        details=details or {},
+        ip=str(ipaddress.ip_address(ip)) if ip else None,
     )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
+        cursor.execute(
+            "SELECT (SELECT hash FROM governance_auditevent ORDER BY id DESC LIMIT 1),"
+            " nextval(pg_get_serial_sequence('governance_auditevent', 'id')), %s::jsonb::text, host(%s::inet)",
+            [json.dumps(details or {}), event.ip],
+        )
+        previous_hash, event.id, stored_details, event.ip = cursor.fetchone()
+        event.details = json.loads(stored_details)
+        event.previous_hash = previous_hash or GENESIS_HASH
+        # Taken under the lock, so times rise with the chain, as ids do.
+        event.at = timezone.now()
+        event.hash = audit_hash(
+            id=event.id, at=event.at, actor_id=event.actor_id, actor_label=event.actor_label, action=event.action,
+            object_type=event.object_type, object_id=event.object_id, object_repr=event.object_repr, ip=event.ip,
+            details=event.details, previous_hash=event.previous_hash,
+        )
+        event.save(force_insert=True)
+    return event
 
 
 def client_ip(request) -> str | None:
@@ -56,3 +89,42 @@ def _address_or_none(value: str) -> str | None:
         return str(ipaddress.ip_address(value.strip()))
     except ValueError:
         return None
+
+
+PURGE_ACTION = "audit_log.purge"
+
+
+def audit_log_purge(*, cutoff, basis: str, triggered_by: str = "system"):
+    """Delete the audit events older than `cutoff`, oldest first, and record it; the only way audit rows go.
+
+    Only a run of the oldest events is deleted, so the rest still forms one chain
+    from its oldest event, and the newest event always stays so the chain goes on
+    from it. The purge's own event records the previous hash the oldest remaining
+    event must hold: verification checks it, so deleting the oldest events any
+    other way shows as a break. Runs under the chain's lock, so no event is
+    appended while the boundary moves.
+    """
+    from governance.models import PurgeRecord
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
+        newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+        through = (
+            AuditEvent.objects.filter(at__lt=cutoff, id__lt=newest or 0).order_by("-id").values_list("id", flat=True).first()
+        )
+        deleted = 0
+        if through is not None:
+            # The model refuses deletes; this is the one place that may.
+            cursor.execute("DELETE FROM governance_auditevent WHERE id <= %s", [through])
+            deleted = cursor.rowcount
+        oldest = AuditEvent.objects.order_by("id").values_list("previous_hash", flat=True).first()
+        record = PurgeRecord.objects.create(
+            category=PurgeRecord.Category.AUDIT_LOG, cutoff=cutoff, counts={"audit_events": deleted},
+            basis=basis[:300], triggered_by=triggered_by[:150],
+        )
+        audit_event_record(
+            action=PURGE_ACTION, actor_label=triggered_by[:150], obj=record,
+            details={"cutoff": cutoff.isoformat(), "deleted": deleted, "through_id": through,
+                     "oldest_previous_hash": oldest or GENESIS_HASH},
+        )
+    return record

@@ -89,6 +89,9 @@ PARAMETERS = {
     "listening:credential_delete": ["confirm"],
     "listening:spend_cap_edit": ["monthly_cap"],
     "listening:channels": [],
+    "governance:audit_log": ["actor", "action", "object_type", "object_id", "since", "until", "before"],
+    "governance:audit_export": ["actor", "action", "object_type", "object_id", "since", "until"],
+    "governance:audit_verify": [],
     "listening:channel_new": ["platform", "channel", "name", "base_url", "interval_minutes", "enabled"],
     "listening:channel_edit": ["platform", "channel", "name", "base_url", "interval_minutes", "enabled"],
 }
@@ -102,7 +105,7 @@ FREE_TEXT_FORMS = {"triage:case_note"}
 ADMIN_CHANGELIST = ["q", "o", "p", "e", "all", "_changelist_filters", "_popup", "_to_field"]
 SIGN_IN_ACTIONS = ("login", "logout", "login_failed")
 # Downloading a CSV is an audited read: each GET records who took the data, by design.
-EXPORT_ACTIONS = ("circulation.export", "foi.minutes_export")
+EXPORT_ACTIONS = ("circulation.export", "foi.minutes_export", "audit.export")
 ADMIN_ACTION = ["action", "_selected_action", "select_across", "index"]
 
 

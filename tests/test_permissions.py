@@ -172,6 +172,9 @@ def _table(world):
         "listening:credential_test": [("post", {"credential_id": world["credential"].id}, _admins_only(302))],
         "listening:spend_cap_edit": [("post", {"platform": "x"}, _admins_only(302))],
         "listening:channels": [("get", {}, _admins_only())],
+        "governance:audit_log": [("get", {}, _admins_only())],
+        "governance:audit_export": [("get", {}, _admins_only())],
+        "governance:audit_verify": [("get", {}, _admins_only())],
         "listening:channel_new": [("get", {}, _admins_only())],
         "listening:channel_edit": [("get", {"channel_id": world["channel"].id}, _admins_only())],
         # Last: it deletes the credential the rows above use.
