@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
@@ -93,13 +94,20 @@ class SessionLimitsMiddleware:
     def _to_sign_in(self, request):
         if request.headers.get("HX-Request") == "true":
             # A fragment request must not swap the sign-in page into part of a page:
-            # htmx sends the whole browser there instead.
+            # htmx sends the whole browser there instead, back to the page it was on.
             next_path = self._safe_path(request, request.headers.get("HX-Current-URL", ""))
-            return HttpResponseClientRedirect(redirect_to_login(next_path)["Location"] if next_path else resolve_url(settings.LOGIN_URL))
-        if request.method == "GET":
-            return redirect_to_login(request.get_full_path())
-        # After signing in again the browser GETs `next`; a POST-only address would refuse it.
-        return redirect_to_login(self._safe_path(request, request.headers.get("Referer", "")) or "/")
+        elif request.method == "GET":
+            next_path = request.get_full_path()
+        else:
+            # After signing in again the browser GETs `next`; a POST-only address would refuse it.
+            next_path = self._safe_path(request, request.headers.get("Referer", ""))
+        login_url = resolve_url(settings.LOGIN_URL)
+        if urlsplit(next_path).path == login_url:
+            next_path = ""  # signing in to return to the sign-in page would loop
+        target = redirect_to_login(next_path)["Location"] if next_path else login_url
+        if request.headers.get("HX-Request") == "true":
+            return HttpResponseClientRedirect(target)
+        return HttpResponseRedirect(target)
 
     @staticmethod
     def _safe_path(request, url: str) -> str:

@@ -147,6 +147,14 @@ def test_a_form_post_after_expiry_returns_to_the_page_it_came_from_not_the_post_
     assert _is_sent_to_sign_in(response, "/searches/")
 
 
+def test_an_expired_session_on_the_sign_in_page_shows_the_form_without_a_loop(signed_in, clock):
+    clock.advance(31 * MINUTE)
+    response = signed_in.get(reverse("accounts:login"))
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:login")
+    page = signed_in.get(response["Location"]).content.decode()
+    assert "You were signed out after 30 minutes without activity" in page and 'name="password"' in page
+
+
 def _second_browser(client_class, user):
     other = client_class()
     other.force_login(user)
@@ -214,3 +222,20 @@ def test_revoking_the_last_grant_needs_no_session_change(signed_in, comms_office
     assert signed_in.get(inbox_url).status_code == 403
     assert SESSION_KEY in signed_in.session
     assert signed_in.get(reverse("home")).status_code == 403
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"EARSHOT_SESSION_IDLE_MINUTES": "0"}, "EARSHOT_SESSION_IDLE_MINUTES='0' is too small"),
+    ({"EARSHOT_SESSION_MAX_HOURS": "twelve"}, "EARSHOT_SESSION_MAX_HOURS='twelve' is not a whole number"),
+    ({"EARSHOT_SESSION_IDLE_MINUTES": "90", "EARSHOT_SESSION_MAX_HOURS": "1"},
+     "EARSHOT_SESSION_IDLE_MINUTES must not be longer than EARSHOT_SESSION_MAX_HOURS"),
+])
+def test_the_settings_refuse_session_limits_that_make_no_sense(env, message):
+    import subprocess
+    import sys
+
+    from tests.support import ROOT, process_env
+
+    result = subprocess.run([sys.executable, "-c", "import config.settings"], cwd=ROOT,
+                            env=process_env() | env, capture_output=True, text=True)
+    assert result.returncode != 0 and message in result.stderr
