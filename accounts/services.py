@@ -43,3 +43,32 @@ def access_grant_revoke(*, grant: AccessGrant, revoked_by, ip: str | None = None
 def team_get_or_create(*, name: str) -> Team:
     team = Team.objects.filter(name__iexact=name).first()
     return team or Team.objects.create(name=name, slug=slugify(name)[:60] or "team")
+
+
+def user_sessions_end(*, user, reason: str, actor=None, ip: str | None = None) -> int:
+    """Delete every stored session of `user`, with an audit row; returns how many ended.
+
+    Sessions live in the database (SESSION_ENGINE) and hold the user id only inside their
+    encoded data, so each unexpired session is decoded to find the user's. That reads the
+    whole table, which is small for one body's staff and is done only when an account is
+    deactivated.
+    """
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import SESSION_KEY
+
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    session_model = store_class.get_model_class()
+    ended = 0
+    with transaction.atomic():
+        for session in session_model.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=500):
+            if str(session.get_decoded().get(SESSION_KEY)) == str(user.pk):
+                # Through the store, so a cache in front of the table forgets it too.
+                store_class(session_key=session.session_key).delete()
+                ended += 1
+        audit_event_record(
+            action="session.forced_sign_out", actor=actor, obj=user, ip=ip,
+            details={"user": user.get_username(), "reason": reason, "sessions_ended": ended},
+        )
+    return ended

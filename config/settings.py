@@ -129,6 +129,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "accounts.middleware.SessionLimitsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -204,8 +205,17 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
-# Sessions: a working day, and gone when the browser closes.
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+# Sessions: stored in the database, so deactivating an account can delete its sessions
+# (accounts/services.py: user_sessions_end). accounts.middleware.SessionLimitsMiddleware
+# signs a session out after EARSHOT_SESSION_IDLE_MINUTES without activity and after
+# EARSHOT_SESSION_MAX_HOURS in all; the cookie is also gone when the browser closes.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+EARSHOT_SESSION_IDLE_MINUTES = env_int("EARSHOT_SESSION_IDLE_MINUTES", 30, minimum=1)
+EARSHOT_SESSION_MAX_HOURS = env_int("EARSHOT_SESSION_MAX_HOURS", 12, minimum=1)
+if EARSHOT_SESSION_IDLE_MINUTES > EARSHOT_SESSION_MAX_HOURS * 60:
+    raise ImproperSetting("EARSHOT_SESSION_IDLE_MINUTES must not be longer than EARSHOT_SESSION_MAX_HOURS")
+# A stored session row lapses no later than the longest a session may last.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", EARSHOT_SESSION_MAX_HOURS * 60 * 60, minimum=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
