@@ -106,10 +106,6 @@ inbox AS (
     ON CONFLICT (team_id, mention_id) DO NOTHING
 )
 SELECT count(*) FILTER (WHERE inserted),
-       -- The foreign-key checks at COMMIT are cached plans. One made while the mention
-       -- table was small (a new install, or statistics left stale by a purge) scans it
-       -- sequentially for ever after; planning each check afresh keeps them on the index.
-       set_config('plan_cache_mode', 'force_custom_plan', true),
        -- The page and its cursor commit together, so a commit lost in a crash loses
        -- both: the page is read again and stored once. Nothing waits for the disk.
        set_config('synchronous_commit', 'off', true)

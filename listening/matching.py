@@ -64,17 +64,13 @@ class MatchingState:
 
 
 _STAMP_SQL = """
-SELECT
-    (SELECT count(*) FROM listening_savedsearch s
-     WHERE s.enabled AND EXISTS (SELECT 1 FROM listening_savedsearchplatform p
-                                 WHERE p.saved_search_id = s.id AND p.platform = %(platform)s)),
-    (SELECT max(s.updated_at) FROM listening_savedsearch s
-     WHERE s.enabled AND EXISTS (SELECT 1 FROM listening_savedsearchplatform p
-                                 WHERE p.saved_search_id = s.id AND p.platform = %(platform)s)),
-    (SELECT count(*) FROM listening_watchlistmember m WHERE m.platform = %(platform)s),
-    (SELECT coalesce(sum(hashtext(w.name || '/' || m.handle)::bigint), 0)
-     FROM listening_watchlistmember m JOIN listening_watchlist w ON w.id = m.watch_list_id
-     WHERE m.platform = %(platform)s)
+SELECT searches.n, searches.latest, members.n, members.hash
+FROM (SELECT count(*) AS n, max(s.updated_at) AS latest FROM listening_savedsearch s
+      WHERE s.enabled AND EXISTS (SELECT 1 FROM listening_savedsearchplatform p
+                                  WHERE p.saved_search_id = s.id AND p.platform = %(platform)s)) AS searches,
+     (SELECT count(*) AS n, coalesce(sum(hashtext(w.name || '/' || m.handle)::bigint), 0) AS hash
+      FROM listening_watchlistmember m JOIN listening_watchlist w ON w.id = m.watch_list_id
+      WHERE m.platform = %(platform)s) AS members
 """
 
 
@@ -85,8 +81,11 @@ def matching_state(platform: str) -> MatchingState:
     lists' members (how many, and a sum of hashes of list and handle, so an edited
     handle counts as a change); anything else is served from this process's cache.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_STAMP_SQL, {"platform": platform})
+    from psycopg import Cursor
+
+    connection.ensure_connection()
+    with Cursor(connection.connection) as cursor:  # server-side bound and prepared: once a page
+        cursor.execute(_STAMP_SQL, {"platform": platform}, prepare=True)
         stamp = tuple(cursor.fetchone())
     cached = _state_cache.get(platform)
     if cached and cached[0] == stamp:
