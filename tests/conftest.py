@@ -124,3 +124,13 @@ def _fresh_redis():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def closed_port():
+    """A local port nothing listens on."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens once the socket is closed

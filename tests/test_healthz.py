@@ -17,21 +17,6 @@ from tests.support import ROOT
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(60)]
 
 
-@pytest.fixture(autouse=True)
-def clean_heartbeats():
-    client = heartbeat.redis_client()
-    client.delete(heartbeat.DISPATCHER_KEY, heartbeat.WORKER_KEY)
-    yield
-    client.delete(heartbeat.DISPATCHER_KEY, heartbeat.WORKER_KEY)
-
-
-@pytest.fixture
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # nothing listens once the socket is closed
-
-
 @pytest.fixture
 def silent_server():
     """A TCP port that accepts connections (through the backlog) and never answers."""

@@ -1,7 +1,6 @@
 """The dispatcher tick and worker heartbeat (config/heartbeat.py): recorded by a real worker,
 read safely when Redis is down, and shown as banners on the harvest health page."""
 
-import socket
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -15,21 +14,6 @@ from listening.tasks import dispatch_due_harvests
 from tests.support import start_celery_worker, wait_for
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture(autouse=True)
-def clean_heartbeats():
-    client = heartbeat.redis_client()
-    client.delete(heartbeat.DISPATCHER_KEY, heartbeat.WORKER_KEY)
-    yield
-    client.delete(heartbeat.DISPATCHER_KEY, heartbeat.WORKER_KEY)
-
-
-@pytest.fixture
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _seconds_ago(key, seconds):
