@@ -50,3 +50,29 @@ def wait_for(predicate, timeout: float, interval: float = 0.25, what: str = "con
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def dispatch_concurrently(dispatchers: int = 2) -> list:
+    """Run `harvest_dispatch_due` in several threads released at once; their claims, per thread."""
+    import threading
+
+    from django.db import connection
+
+    from listening import services
+
+    barrier = threading.Barrier(dispatchers)
+    results = []
+
+    def dispatch():
+        barrier.wait()
+        try:
+            results.append(services.harvest_dispatch_due())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispatch) for _ in range(dispatchers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -1,16 +1,16 @@
 """Channels: claimed, leased and scheduled like search harvests; their posts matched against every saved search."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from listening import services
 from listening.models import Channel, HarvestRun, Mention, MentionHit, PlatformUsage, SavedSearch, SavedSearchPlatform
 from listening.sources.demo import DemoSource
 from tests.listening.fake_source import FakeSource, clean_redis, use_fake_source  # noqa: F401
+from tests.support import dispatch_concurrently
 from triage.models import InboxItem
 
 
@@ -83,21 +83,7 @@ def test_a_channel_is_claimed_once_until_its_lease_runs_out(db):
 def test_two_dispatchers_at_once_claim_each_channel_and_search_once(communications):
     channels = [Channel.objects.create(platform="demo", channel=f"stream-{n}") for n in range(6)]
     searches = [_search(communications, f"S{n}", "ICO", platform="demo") for n in range(4)]
-    barrier = threading.Barrier(2)
-    results = []
-
-    def dispatch():
-        barrier.wait()
-        try:
-            results.append(services.harvest_dispatch_due())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=dispatch) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = dispatch_concurrently(2)
     claimed = sorted((claim.kind, claim.pk) for claims in results for claim in claims)
     expected = [("channel", c.pk) for c in channels] + [("search", s.platform_states.get().pk) for s in searches]
     assert claimed == sorted(expected)

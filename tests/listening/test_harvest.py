@@ -1,14 +1,13 @@
 """Harvest runs: claiming, cursors, and surviving an interruption between pages."""
 
-import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from listening import services
 from listening.models import HarvestRun, Mention, SavedSearchPlatform
 from listening.sources.demo import DemoSource, load_sample
+from tests.support import dispatch_concurrently
 
 
 class WorkerKilled(BaseException):
@@ -94,21 +93,7 @@ def test_a_harvest_for_a_deleted_search_does_nothing(demo_searches):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_dispatchers_at_once_claim_each_pair_once(demo_searches):
-    barrier = threading.Barrier(2)
-    results = []
-
-    def dispatch():
-        barrier.wait()
-        try:
-            results.append(services.harvest_dispatch_due())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=dispatch) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = dispatch_concurrently(2)
     claimed = [claim.pk for claims in results for claim in claims]
     assert sorted(claimed) == sorted(s.pk for s in demo_searches)
 
