@@ -1,7 +1,9 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.db import router, transaction
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -19,8 +21,10 @@ class EarshotUserAdmin(AuditedAdminMixin, UserAdmin):
         (None, {"fields": ("username", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "email")}),
         ("Status", {"fields": ("is_active", "last_login", "date_joined")}),
+        # Exclusion is set on the Access page, where it also revokes what the person holds.
+        ("Excluded", {"fields": ("excluded_at", "excluded_reason", "excluded_by")}),
     )
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "excluded_at", "excluded_reason", "excluded_by")
 
     @method_decorator(sensitive_post_parameters())
     def user_change_password(self, request, id, form_url=""):
@@ -63,6 +67,23 @@ def revoke_grants(modeladmin, request, queryset):
         access_grant_revoke(grant=grant, revoked_by=request.user, ip=ip)
 
 
+class AccessGrantAdminForm(forms.ModelForm):
+    class Meta:
+        model = AccessGrant
+        fields = ("user", "team", "role", "reason", "expires_on")
+
+    def clean(self):
+        # The service refuses too; checking here turns the refusal into a form error, not a crash.
+        data = super().clean()
+        user = data.get("user")
+        if self.instance.pk is None and user is not None and user.is_excluded:
+            raise forms.ValidationError(f"{user.get_username()} is excluded from Earshot: {user.excluded_reason}")
+        expires_on = data.get("expires_on")
+        if self.instance.pk is None and expires_on is not None and expires_on <= timezone.localdate():
+            raise forms.ValidationError("The expiry date must be after today.")
+        return data
+
+
 @admin.register(AccessGrant)
 class AccessGrantAdmin(AuditedModelAdmin):
     """The access list. Grants are never edited or deleted, only revoked, so history stays."""
@@ -71,7 +92,8 @@ class AccessGrantAdmin(AuditedModelAdmin):
     list_filter = ("role", "team", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("user__username", "user__first_name", "user__last_name", "reason")
     actions = [revoke_grants]
-    fields = ("user", "team", "role", "reason")
+    form = AccessGrantAdminForm
+    fields = ("user", "team", "role", "reason", "expires_on")
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields if obj else ()
@@ -84,7 +106,7 @@ class AccessGrantAdmin(AuditedModelAdmin):
             return  # every field is read-only once granted
         grant = access_grant_create(
             user=obj.user, team=obj.team, role=obj.role, granted_by=request.user, reason=obj.reason,
-            ip=client_ip(request),
+            expires_on=obj.expires_on, ip=client_ip(request),
         )
         obj.pk, obj.granted_by, obj.granted_at = grant.pk, grant.granted_by, grant.granted_at
 

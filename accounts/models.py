@@ -7,11 +7,20 @@ from django.db.models import Q
 class User(AbstractUser):
     """A person who may sign in. Signing in grants nothing: access comes from AccessGrants."""
 
+    # Someone who must never hold access (a body's senior leadership, say): grants to them are refused.
+    excluded_at = models.DateTimeField(null=True, blank=True)
+    excluded_reason = models.CharField(max_length=300, blank=True)
+    excluded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
     class Meta:
         ordering = ["username"]
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    @property
+    def is_excluded(self) -> bool:
+        return self.excluded_at is not None
 
     # Being a superuser grants nothing by itself: permissions come only from grants.
     def has_perm(self, perm, obj=None):
@@ -53,7 +62,12 @@ class Role(models.TextChoices):
 
 class AccessGrantQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(revoked_at__isnull=True)
+        """Unrevoked and not past its expiry date: an expired grant gives nothing even before beat revokes it."""
+        from django.utils import timezone
+
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_on__isnull=True) | Q(expires_on__gt=timezone.localdate())
+        )
 
 
 class AccessGrant(models.Model):
@@ -71,6 +85,14 @@ class AccessGrant(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(max_length=300, blank=True)
+    # The grant ends at the start of this day (local time).
+    expires_on = models.DateField(null=True, blank=True)
+    # Access review: the last time an admin confirmed this line is still needed (granting counts).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     objects = AccessGrantQuerySet.as_manager()
 
@@ -90,4 +112,10 @@ class AccessGrant(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        from django.utils import timezone
+
+        return self.revoked_at is None and (self.expires_on is None or self.expires_on > timezone.localdate())
+
+    @property
+    def last_confirmed_at(self):
+        return self.confirmed_at or self.granted_at

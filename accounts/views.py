@@ -1,6 +1,31 @@
+"""Sign-in, and the access list managed by admins."""
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import role_required
+from accounts.forms import ExcludeForm, GrantForm, HistoryForm, RevokeForm
+from accounts.models import AccessGrant, Role, User
+from accounts.services import (
+    AccessRefused,
+    access_grant_confirm,
+    access_grant_create,
+    access_grant_revoke,
+    access_review_due,
+    user_exclude,
+)
+from governance.services import audit_event_record, client_ip
+
+EXPORT_MAX_ROWS = 100_000
 
 
 class LoginForm(AuthenticationForm):
@@ -19,3 +44,167 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+# The access list, managed by admins: grant, revoke, review, exclude, history and export.
+
+
+def _access_page(request, *, grant_form=None, exclude_form=None, status=200):
+    grants = AccessGrant.objects.active().select_related("user", "team", "granted_by", "confirmed_by")
+    now = timezone.now()
+    return render(request, "accounts/access.html", {
+        "grants": grants,
+        "due": access_review_due(now=now),
+        "review_days": settings.EARSHOT_ACCESS_REVIEW_DAYS,
+        "excluded": User.objects.filter(excluded_at__isnull=False).select_related("excluded_by"),
+        "grant_form": grant_form or GrantForm(),
+        "exclude_form": exclude_form or ExcludeForm(),
+        "revoke_form": RevokeForm(),
+    }, status=status)
+
+
+@require_GET
+@role_required(Role.ADMIN)
+def access_list(request):
+    return _access_page(request)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def access_grant(request):
+    form = GrantForm(request.POST)
+    if not form.is_valid():
+        return _access_page(request, grant_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        grant = access_grant_create(
+            user=data["user"], team=data["team"], role=data["role"], reason=data["reason"],
+            expires_on=data["expires_on"], granted_by=request.user, ip=client_ip(request),
+        )
+    except (AccessRefused, ValueError) as error:
+        form.add_error(None, str(error))
+        return _access_page(request, grant_form=form, status=400)
+    messages.success(request, f"Granted: {grant}.")
+    return redirect("accounts:access")
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def access_revoke(request, grant_id):
+    grant = get_object_or_404(AccessGrant.objects.select_related("user", "team"), pk=grant_id)
+    if request.POST.get("confirm") != "revoke":
+        return HttpResponseBadRequest("Use the Revoke button to revoke a grant.", content_type="text/plain")
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Give a reason (up to 300 characters) to revoke {grant}. Nothing was changed.")
+        return redirect("accounts:access")
+    if access_grant_revoke(grant=grant, revoked_by=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)):
+        messages.success(request, f"Revoked: {grant.user} · {grant.team} · {grant.get_role_display()}.")
+    else:
+        messages.info(request, "That grant was already revoked.")
+    return redirect("accounts:access")
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def access_confirm(request, grant_id):
+    grant = get_object_or_404(AccessGrant.objects.select_related("user", "team"), pk=grant_id)
+    if request.POST.get("confirm") != "confirm":
+        return HttpResponseBadRequest("Use the Confirm button to re-confirm a grant.", content_type="text/plain")
+    if access_grant_confirm(grant=grant, confirmed_by=request.user, ip=client_ip(request)):
+        messages.success(request, f"Confirmed for another {settings.EARSHOT_ACCESS_REVIEW_DAYS} days: {grant}.")
+    else:
+        messages.info(request, "That grant is no longer active; nothing to confirm.")
+    return redirect("accounts:access")
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def user_exclude_view(request):
+    form = ExcludeForm(request.POST)
+    if not form.is_valid():
+        return _access_page(request, exclude_form=form, status=400)
+    person = form.cleaned_data["user"]
+    try:
+        revoked = user_exclude(user=person, reason=form.cleaned_data["reason"], excluded_by=request.user, ip=client_ip(request))
+    except ValueError as error:
+        form.add_error(None, str(error))
+        return _access_page(request, exclude_form=form, status=400)
+    messages.success(request, f"{person} is excluded; {revoked} grant(s) revoked.")
+    return redirect("accounts:access")
+
+
+def _history_filter(request):
+    form = HistoryForm(request.GET)
+    if not form.is_valid():
+        return form, None
+    grants = AccessGrant.objects.select_related("user", "team", "granted_by", "revoked_by", "confirmed_by")
+    if form.cleaned_data["user"]:
+        grants = grants.filter(user=form.cleaned_data["user"])
+    if form.cleaned_data["team"]:
+        grants = grants.filter(team=form.cleaned_data["team"])
+    return form, grants.order_by("granted_at", "id")
+
+
+@require_GET
+@role_required(Role.ADMIN)
+def access_history(request):
+    """Every grant and revocation for one person or one team (or everyone), oldest first."""
+    form, grants = _history_filter(request)
+    if grants is None:
+        return render(request, "accounts/access_history.html", {"form": form, "events": []}, status=400)
+    events = []
+    for grant in grants[:EXPORT_MAX_ROWS]:
+        events.append({"at": grant.granted_at, "what": "Granted", "grant": grant, "by": grant.granted_by, "reason": grant.reason})
+        if grant.revoked_at:
+            events.append({"at": grant.revoked_at, "what": "Revoked", "grant": grant, "by": grant.revoked_by or "system",
+                           "reason": grant.revoke_reason})
+    events.sort(key=lambda e: e["at"])
+    return render(request, "accounts/access_history.html", {
+        "form": form, "events": events, "person": form.cleaned_data["user"], "team": form.cleaned_data["team"],
+    })
+
+
+def _cell(value) -> str:
+    # Spreadsheet formula injection: names and reasons are typed by people.
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@require_GET
+@role_required(Role.ADMIN)
+def access_export(request):
+    """The access list and its history as CSV: every line, active or revoked, for the filter given."""
+    form, grants = _history_filter(request)
+    if grants is None:
+        return HttpResponseBadRequest("Choose a person or team from the list.", content_type="text/plain")
+    audit_event_record(action="access.export", actor=request.user, ip=client_ip(request), details={
+        "user": form.cleaned_data["user"].get_username() if form.cleaned_data["user"] else None,
+        "team": form.cleaned_data["team"].name if form.cleaned_data["team"] else None,
+    })
+    writer = csv.writer(_Echo())
+
+    def when(value):
+        return timezone.localtime(value).isoformat() if value else ""
+
+    def rows():
+        yield writer.writerow(["user", "team", "role", "reason", "granted_by", "granted_at", "expires_on",
+                               "confirmed_by", "confirmed_at", "revoked_by", "revoked_at", "revoke_reason", "state"])
+        for g in grants[:EXPORT_MAX_ROWS].iterator(chunk_size=1000):
+            state = "active" if g.is_active else ("revoked" if g.revoked_at else "expired")
+            revoked_by = g.revoked_by.get_username() if g.revoked_by else ("system" if g.revoked_at else "")
+            yield writer.writerow([_cell(v) for v in (
+                g.user.get_username(), g.team.name, g.role, g.reason,
+                g.granted_by.get_username() if g.granted_by else "", when(g.granted_at), g.expires_on or "",
+                g.confirmed_by.get_username() if g.confirmed_by else "", when(g.confirmed_at),
+                revoked_by, when(g.revoked_at), g.revoke_reason, state,
+            )])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="access-list-{timezone.localdate():%Y-%m-%d}.csv"'
+    return response

@@ -421,3 +421,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# The access list: every grant is re-confirmed by an admin every EARSHOT_ACCESS_REVIEW_DAYS;
+# the Access page lists grants from EARSHOT_ACCESS_REVIEW_NOTICE_DAYS before they are due.
+EARSHOT_ACCESS_REVIEW_DAYS = env_int("EARSHOT_ACCESS_REVIEW_DAYS", 90, minimum=1)
+EARSHOT_ACCESS_REVIEW_NOTICE_DAYS = env_int("EARSHOT_ACCESS_REVIEW_NOTICE_DAYS", 14, minimum=0)
+# Hourly, so a grant is revoked within the hour its expiry date begins (it gives nothing from then anyway).
+CELERY_BEAT_SCHEDULE |= {
+    "expire access grants": {"task": "accounts.tasks.expire_access_grants", "schedule": 3600.0, "options": {"expires": 3000.0}},
+}

@@ -92,6 +92,13 @@ PARAMETERS = {
     "governance:audit_log": ["actor", "action", "object_type", "object_id", "since", "until", "before"],
     "governance:audit_export": ["actor", "action", "object_type", "object_id", "since", "until"],
     "governance:audit_verify": [],
+    "accounts:access": [],
+    "accounts:access_grant": ["user", "team", "role", "reason", "expires_on"],
+    "accounts:access_revoke": ["confirm", "reason"],
+    "accounts:access_confirm": ["confirm"],
+    "accounts:user_exclude": ["user", "reason"],
+    "accounts:access_history": ["user", "team"],
+    "accounts:access_export": ["user", "team"],
     "listening:channel_new": ["platform", "channel", "name", "base_url", "interval_minutes", "enabled"],
     "listening:channel_edit": ["platform", "channel", "name", "base_url", "interval_minutes", "enabled"],
 }
@@ -105,7 +112,7 @@ FREE_TEXT_FORMS = {"triage:case_note"}
 ADMIN_CHANGELIST = ["q", "o", "p", "e", "all", "_changelist_filters", "_popup", "_to_field"]
 SIGN_IN_ACTIONS = ("login", "logout", "login_failed")
 # Downloading a CSV is an audited read: each GET records who took the data, by design.
-EXPORT_ACTIONS = ("circulation.export", "foi.minutes_export", "audit.export")
+EXPORT_ACTIONS = ("circulation.export", "foi.minutes_export", "audit.export", "access.export")
 ADMIN_ACTION = ["action", "_selected_action", "select_across", "index"]
 
 

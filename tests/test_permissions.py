@@ -88,6 +88,12 @@ def world(cast, communications, foi_team, make_item, monkeypatch):
     }
 
 
+def _carys_grant():
+    from accounts.models import AccessGrant
+
+    return AccessGrant.objects.get(user__username="carys").id
+
+
 def _table(world):
     """name -> list of (method, kwargs, expected per role). 'login' means a redirect to sign in."""
     c, f, m = world["comms_item"], world["foi_item"], world["meeting"]
@@ -175,6 +181,13 @@ def _table(world):
         "governance:audit_log": [("get", {}, _admins_only())],
         "governance:audit_export": [("get", {}, _admins_only())],
         "governance:audit_verify": [("get", {}, _admins_only())],
+        "accounts:access": [("get", {}, _admins_only())],
+        "accounts:access_grant": [("post", {}, _admins_only(400))],  # posts no valid grant: the form comes back
+        "accounts:access_revoke": [("post", {"grant_id": _carys_grant()}, _admins_only(302))],  # no reason: nothing revoked
+        "accounts:access_confirm": [("post", {"grant_id": _carys_grant()}, _admins_only(302))],
+        "accounts:user_exclude": [("post", {}, _admins_only(400))],
+        "accounts:access_history": [("get", {}, _admins_only())],
+        "accounts:access_export": [("get", {}, _admins_only())],
         "listening:channel_new": [("get", {}, _admins_only())],
         "listening:channel_edit": [("get", {"channel_id": world["channel"].id}, _admins_only())],
         # Last: it deletes the credential the rows above use.
@@ -210,7 +223,7 @@ def _table(world):
 CONFIRM = {
     "listening:saved_search_archive": "archive", "listening:credential_delete": "delete", "listening:credential_test": "test",
     "triage:alert_dismiss": "dismiss", "triage:circulation_retry": "retry", "triage:case_reopen": "reopen",
-    "foi_monitoring:meeting_close": "close",
+    "foi_monitoring:meeting_close": "close", "accounts:access_revoke": "revoke", "accounts:access_confirm": "confirm",
 }
 
 
