@@ -60,11 +60,10 @@ def access_grant_revoke(*, grant: AccessGrant, revoked_by, reason: str = "", ip:
         )
         if revoked:
             grant.refresh_from_db(fields=["revoked_at", "revoked_by", "revoke_reason"])
-            audit_event_record(
-                action="access.revoke", actor=revoked_by, obj=grant, ip=ip,
-                details={"user": grant.user.get_username(), "team": grant.team.name, "role": grant.role,
-                         "reason": reason},
-            )
+            details = {"user": grant.user.get_username(), "team": grant.team.name, "role": grant.role}
+            if reason:  # Django admin's bulk action revokes without one
+                details["reason"] = reason
+            audit_event_record(action="access.revoke", actor=revoked_by, obj=grant, ip=ip, details=details)
     return bool(revoked)
 
 
