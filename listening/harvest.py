@@ -12,6 +12,7 @@ page renews it.
 
 import logging
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -46,28 +47,32 @@ def platform_label(platform: str) -> str:
     return Platform(platform).label if platform in Platform.values else platform
 
 
-class HarvestKind:
+class HarvestKind(ABC):
     name: str
     model: type[HarvestSchedule]
 
+    @abstractmethod
     def enabled(self):
         """A condition on the row itself (or EXISTS), never a join: an UPDATE with a join
         becomes `id IN (subquery)`, which PostgreSQL does not re-check after waiting on
         another claimer's lock, and both would win."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def load(self, pk: int) -> HarvestSchedule:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def owner(self, row) -> dict:
         """The HarvestRun / PlatformUsage fields naming this row's search or channel."""
-        raise NotImplementedError
+        ...
 
     def base_url(self, row) -> str:
         return ""
 
+    @abstractmethod
     def pages(self, source, row, *, max_pages: int):
-        raise NotImplementedError
+        ...
 
 
 class SearchHarvest(HarvestKind):
