@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import ANY_ROLE, role_required
-from accounts.models import Team
+from accounts.models import AccessGrant, Team
 from governance.services import client_ip
 from triage import cases as case_services
 from triage import selectors
@@ -94,10 +94,10 @@ def cases_due(request, slug):
 
 
 def _case_people(case: Case):
+    """Who can own the case: active people with a grant in force on its team or the team it went to."""
     team_ids = [case.team_id] + ([case.forwarded_to_id] if case.forwarded_to_id else [])
-    return get_user_model().objects.filter(
-        grants__team_id__in=team_ids, grants__revoked_at__isnull=True
-    ).distinct().order_by("username")
+    holders = AccessGrant.objects.active().filter(team_id__in=team_ids).values("user_id")
+    return get_user_model().objects.filter(is_active=True, pk__in=holders).order_by("username")
 
 
 @require_GET

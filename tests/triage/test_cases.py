@@ -326,3 +326,25 @@ def test_the_forwarded_team_does_not_see_the_deciding_teams_other_inbox_items(
     assert "Private to the communications inbox" not in page
     assert reverse("triage:item", args=[other.pk]) not in page
     assert client.get(reverse("triage:item", args=[other.pk])).status_code == 403
+
+
+def test_a_case_cannot_be_given_to_someone_deactivated_or_whose_grant_expired(
+    signed_in, communications, make_item, comms_officer, django_user_model
+):
+    from datetime import date
+
+    from accounts.models import AccessGrant, Role
+
+    case = _case_received(communications, make_item, comms_officer, days_ago=1)
+    gone = django_user_model.objects.create_user(username="left", password="x", is_active=False)
+    AccessGrant.objects.create(user=gone, team=communications, role=Role.COMMS_OFFICER, reason="test")
+    lapsed = django_user_model.objects.create_user(username="lapsed", password="x")
+    grant = AccessGrant.objects.create(user=lapsed, team=communications, role=Role.COMMS_OFFICER, reason="test")
+    AccessGrant.objects.filter(pk=grant.pk).update(expires_on=date(2020, 1, 1))
+    page = signed_in.get(reverse("triage:case", args=[case.reference])).content.decode()
+    assert ">left<" not in page and ">lapsed<" not in page
+    for person in (gone, lapsed):
+        response = signed_in.post(reverse("triage:case_assign", args=[case.reference]), {"owner": person.pk}, follow=True)
+        assert "must have access to the case" in response.content.decode()
+        case.refresh_from_db()
+        assert case.owner != person
