@@ -6,6 +6,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("confirm/", views.reauth, name="reauth"),
     path("access/", views.access_list, name="access"),
     path("access/grant/", views.access_grant, name="access_grant"),
     path("access/<int:grant_id>/revoke/", views.access_revoke, name="access_revoke"),

@@ -4,17 +4,22 @@ import csv
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.db import transaction
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import role_required
 from accounts.forms import ExcludeForm, GrantForm, HistoryForm, RevokeForm
 from accounts.models import AccessGrant, Role, User
+from accounts.reauth import authentication_renewed, recent_auth_required, safe_next
 from accounts.services import (
     AccessRefused,
     access_grant_confirm,
@@ -71,6 +76,7 @@ def access_list(request):
 
 @require_POST
 @role_required(Role.ADMIN)
+@recent_auth_required
 def access_grant(request):
     form = GrantForm(request.POST)
     if not form.is_valid():
@@ -90,6 +96,7 @@ def access_grant(request):
 
 @require_POST
 @role_required(Role.ADMIN)
+@recent_auth_required
 def access_revoke(request, grant_id):
     grant = get_object_or_404(AccessGrant.objects.select_related("user", "team"), pk=grant_id)
     if request.POST.get("confirm") != "revoke":
@@ -107,6 +114,7 @@ def access_revoke(request, grant_id):
 
 @require_POST
 @role_required(Role.ADMIN)
+@recent_auth_required
 def access_confirm(request, grant_id):
     grant = get_object_or_404(AccessGrant.objects.select_related("user", "team"), pk=grant_id)
     if request.POST.get("confirm") != "confirm":
@@ -120,6 +128,7 @@ def access_confirm(request, grant_id):
 
 @require_POST
 @role_required(Role.ADMIN)
+@recent_auth_required
 def user_exclude_view(request):
     form = ExcludeForm(request.POST)
     if not form.is_valid():
@@ -208,3 +217,25 @@ def access_export(request):
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="access-list-{timezone.localdate():%Y-%m-%d}.csv"'
     return response
+
+
+# Re-authentication before sensitive actions (accounts/reauth.py).
+
+
+@sensitive_post_parameters("password")
+@login_required
+def reauth(request):
+    next_path = safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    error = ""
+    if request.method == "POST":
+        password = request.POST.get("password", "")
+        user = authenticate(request, username=request.user.get_username(), password=password) if password else None
+        if user is not None and user.pk == request.user.pk:
+            with transaction.atomic():
+                authentication_renewed(request.session)
+                audit_event_record(action="reauthenticated", actor=request.user, ip=client_ip(request))
+            return redirect(next_path or "/")
+        error = "That password is not right."
+    elif request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(request, "accounts/reauth.html", {"next": next_path, "error": error}, status=400 if error else 200)

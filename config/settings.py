@@ -212,6 +212,9 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 EARSHOT_SESSION_IDLE_MINUTES = env_int("EARSHOT_SESSION_IDLE_MINUTES", 30, minimum=1)
 EARSHOT_SESSION_MAX_HOURS = env_int("EARSHOT_SESSION_MAX_HOURS", 12, minimum=1)
+# Sensitive actions (grants, platform credentials, erasure, retention) ask for the
+# password again when it was last given longer ago than this (accounts/reauth.py).
+EARSHOT_REAUTH_MINUTES = env_int("EARSHOT_REAUTH_MINUTES", 10, minimum=1)
 if EARSHOT_SESSION_IDLE_MINUTES > EARSHOT_SESSION_MAX_HOURS * 60:
     raise ImproperSetting("EARSHOT_SESSION_IDLE_MINUTES must not be longer than EARSHOT_SESSION_MAX_HOURS")
 # A stored session row lapses no later than the longest a session may last.

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import role_required
 from accounts.models import Role
+from accounts.reauth import recent_auth_required
 from governance.services import client_ip
 from listening.channels import channel_save
 from listening.credentials import (
@@ -73,6 +74,7 @@ def platforms(request):
 
 @require_http_methods(["GET", "POST"])
 @admin_only
+@recent_auth_required
 def credential_new(request, platform):
     if not takes_credentials(platform):
         raise Http404("This platform takes no credentials.")
@@ -92,6 +94,7 @@ def credential_new(request, platform):
 
 @require_http_methods(["GET", "POST"])
 @admin_only
+@recent_auth_required
 def credential_edit(request, credential_id):
     credential = get_object_or_404(PlatformCredential, pk=credential_id)
     try:
@@ -115,6 +118,7 @@ def credential_edit(request, credential_id):
 
 @require_POST
 @admin_only
+@recent_auth_required
 def credential_delete(request, credential_id):
     credential = get_object_or_404(PlatformCredential, pk=credential_id)
     if request.POST.get("confirm") != "delete":

@@ -42,6 +42,7 @@ PARAMETERS = {
     "healthz": [],
     "accounts:login": ["username", "password"],
     "accounts:logout": [],
+    "accounts:reauth": ["password"],
     "triage:inbox": ["status", "before"],
     "triage:item": [],
     "triage:decide": ["outcome", "request_type", "note", "redecide"],

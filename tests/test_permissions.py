@@ -102,6 +102,7 @@ def _table(world):
         "healthz": [("get", {}, {role: 200 for role in ROLES})],
         "accounts:login": [("get", {}, {"anonymous": 200, "outsider": 302, "comms_officer": 302, "foi_member": 302, "admin": 302})],
         "accounts:logout": [("post", {}, {role: 302 for role in ROLES})],
+        "accounts:reauth": [("get", {}, {"anonymous": "login", "outsider": 200, "comms_officer": 200, "foi_member": 200, "admin": 200})],
         "triage:inbox": [
             ("get", {"slug": "communications"}, _everyone_with_a_role(foi=403)),
             ("get", {"slug": "foi-monitoring"}, _everyone_with_a_role(comms=403)),
