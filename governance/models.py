@@ -115,6 +115,7 @@ class PurgeRecord(models.Model):
         DISMISSED_ITEMS = "dismissed_items", "Dismissed items"
         NEWS_ITEMS = "news_items", "News items"
         CASES = "cases", "Cases"
+        CIRCULATIONS = "circulations", "Circulations"
         HARVEST_RUNS = "harvest_runs", "Harvest runs"
         AUDIT_LOG = "audit_log", "Audit log"
 
@@ -128,6 +129,10 @@ class PurgeRecord(models.Model):
         "foi_monitoring.ReviewMeeting", null=True, blank=True, on_delete=models.PROTECT, related_name="purge_records"
     )
     triggered_by = models.CharField(max_length=150, default="system", help_text="The process or person that ran it.")
+    # The retention policy behind it, where a policy is.
+    policy = models.ForeignKey(
+        "governance.RetentionPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="purge_records"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -138,3 +143,46 @@ class PurgeRecord(models.Model):
     @property
     def total(self) -> int:
         return sum(v for v in self.counts.values() if isinstance(v, int))
+
+
+class RetentionPolicy(models.Model):
+    """How long one category of data is kept. One row per category; FOI monitoring has its own five-day rule.
+
+    `days` counts from the moment that starts the category's clock (DESIGN.md, Retention):
+    a mention's collection, an item's decision, a case's closing, a circulation's sending,
+    a harvest run's end, an audit event's time.
+    """
+
+    Category = PurgeRecord.Category
+    CATEGORIES = [c for c in PurgeRecord.Category if c != PurgeRecord.Category.FOI_MONITORING]
+    # Defaults a new installation starts with; an admin changes them in the app.
+    DEFAULT_DAYS = {
+        Category.UNTRIAGED_MENTIONS: 90,
+        Category.DISMISSED_ITEMS: 90,
+        Category.NEWS_ITEMS: 365,
+        Category.CASES: 6 * 365,
+        Category.CIRCULATIONS: 365,
+        Category.HARVEST_RUNS: 90,
+        Category.AUDIT_LOG: 6 * 365,
+    }
+    MIN_DAYS = 1
+    MAX_DAYS = 100 * 365
+
+    category = models.CharField(max_length=40, choices=Category.choices, unique=True)
+    days = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["category"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(days__gte=1) & models.Q(days__lte=36500), name="retention_days_in_range"
+            ),
+            models.CheckConstraint(condition=~models.Q(category="foi_monitoring"), name="retention_not_foi"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_category_display()}: {self.days} days"
