@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -63,14 +64,18 @@ def weekly_trend(*, authority: PublicAuthority, now: datetime | None = None, wee
     start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(weeks=weeks - 1)
     start -= timedelta(days=start.weekday())
     buckets = [start + timedelta(weeks=i) for i in range(weeks)]
-    rows = authority.signals.filter(occurred_at__gte=start).values_list("occurred_at", "author_key")
-    signals = [0] * weeks
-    authors: list[set] = [set() for _ in range(weeks)]
-    for occurred_at, key in rows:
-        index = min(weeks - 1, int((occurred_at - start).total_seconds() // (7 * 86400)))
-        signals[index] += 1
-        authors[index].add(key)
-    return [WeekCount(b, s, len(a)) for b, s, a in zip(buckets, signals, authors)]
+    # Counted in PostgreSQL, one row per week, however many signals there are. The last
+    # bucket also takes anything later (a clock a little ahead), as the chart always has.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT LEAST(%(last)s, floor(extract(epoch FROM occurred_at - %(start)s) / 604800)::int) AS week,"
+            " count(*), count(DISTINCT author_key)"
+            " FROM foi_monitoring_authoritysignal WHERE authority_id = %(authority)s AND occurred_at >= %(start)s"
+            " GROUP BY 1",
+            {"last": weeks - 1, "start": start, "authority": authority.pk},
+        )
+        counted = {week: (signals, authors) for week, signals, authors in cursor.fetchall()}
+    return [WeekCount(bucket, *counted.get(index, (0, 0))) for index, bucket in enumerate(buckets)]
 
 
 def trend_chart(trend: list[WeekCount], *, width: int = 600, height: int = 180) -> dict:
