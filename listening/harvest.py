@@ -11,6 +11,7 @@ page renews it.
 """
 
 import logging
+import traceback
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -263,7 +264,9 @@ def run(
         log.warning("Harvest of %s stopped: %s", row, redact(outcome.error, keys))  # the log is no place for a token
     except Exception as error:  # the worker's boundary: record it, never leave a run hanging
         outcome.status, outcome.error = HarvestStatus.ERROR, f"{error.__class__.__name__}: {error}"
-        log.exception("Harvest of %s failed", row)
+        # The traceback goes to the log redacted: an unexpected error's message can echo a token too.
+        trace = "".join(traceback.format_exception(error))
+        log.error("Harvest of %s failed\n%s", row, redact(trace, keys))
     outcome.error = redact(outcome.error, keys)  # a platform's error can echo a token
     if budget is not None and held > 0:
         budget.release(now=clock(), count=held)

@@ -154,3 +154,19 @@ def test_a_platform_error_that_quotes_the_secret_is_logged_and_recorded_without_
     assert run.status == "error" and "•••" in repr(run.errors) and secret not in repr(run.errors)
     assert "bad request with token" in caplog.text
     assert secret not in caplog.text
+
+
+def test_an_unexpected_error_quoting_the_secret_is_logged_with_its_traceback_but_without_it(
+    communications, admin_user, use_fake_source, clock, caplog
+):
+    secret = "zq-unexpected-SECRET-9b2c"
+    use_fake_source.clock = clock
+    credential_save(platform="x", values={"bearer_token": secret}, actor=admin_user)
+    search = SavedSearch.objects.create(team=communications, name="ICO", query="ICO", interval_minutes=2)
+    SavedSearchPlatform.objects.create(saved_search=search, platform="x", next_run_at=clock())
+    use_fake_source.faults[1] = ValueError(f"could not parse the reply to a request signed with {secret}")
+    with caplog.at_level("DEBUG"):
+        [run] = _run_all(services.harvest_dispatch_due(now=clock()), clock)
+    assert run.status == "error" and secret not in repr(run.errors)
+    assert "Traceback (most recent call last)" in caplog.text and "ValueError: could not parse the reply" in caplog.text
+    assert secret not in caplog.text
