@@ -7,3 +7,13 @@ from accounts.services import access_grants_expire
 def expire_access_grants() -> int:
     """Beat: revoke the grants whose expiry date has come (access.active() already ignores them)."""
     return access_grants_expire()
+
+
+@shared_task(name="accounts.tasks.clear_expired_sessions")
+def clear_expired_sessions() -> int:
+    """Beat: delete session rows past their expiry, so signed-out sessions leave no data behind."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted

@@ -432,4 +432,6 @@ EARSHOT_ACCESS_REVIEW_NOTICE_DAYS = env_int("EARSHOT_ACCESS_REVIEW_NOTICE_DAYS",
 # Hourly, so a grant is revoked within the hour its expiry date begins (it gives nothing from then anyway).
 CELERY_BEAT_SCHEDULE |= {
     "expire access grants": {"task": "accounts.tasks.expire_access_grants", "schedule": 3600.0, "options": {"expires": 3000.0}},
+    # Expired sessions are otherwise kept until someone runs `clearsessions`.
+    "clear expired sessions": {"task": "accounts.tasks.clear_expired_sessions", "schedule": 3600.0, "options": {"expires": 3000.0}},
 }

@@ -239,3 +239,23 @@ def test_the_settings_refuse_session_limits_that_make_no_sense(env, message):
     result = subprocess.run([sys.executable, "-c", "import config.settings"], cwd=ROOT,
                             env=process_env() | env, capture_output=True, text=True)
     assert result.returncode != 0 and message in result.stderr
+
+
+@pytest.mark.django_db
+def test_beat_clears_expired_session_rows_and_keeps_live_ones():
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    from accounts.tasks import clear_expired_sessions
+
+    assert settings.CELERY_BEAT_SCHEDULE["clear expired sessions"]["task"] == "accounts.tasks.clear_expired_sessions"
+    live, stale = SessionStore(), SessionStore()
+    live.create()
+    stale.create()
+    Session.objects.filter(session_key=stale.session_key).update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    assert clear_expired_sessions() == 1
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
