@@ -112,6 +112,24 @@ def user_exclude(*, user, reason: str, excluded_by, ip: str | None = None) -> in
     return revoked
 
 
+def user_exclusion_lift(*, user, reason: str, lifted_by, ip: str | None = None) -> None:
+    """Let an excluded person be granted access again. Grants revoked by the exclusion stay revoked."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("Give the reason the exclusion is lifted.")
+    with transaction.atomic():
+        person = type(user).objects.select_for_update().get(pk=user.pk)
+        if not person.is_excluded:
+            raise ValueError(f"{person.get_username()} is not excluded.")
+        was = person.excluded_reason
+        person.excluded_at, person.excluded_reason, person.excluded_by = None, "", None
+        person.save(update_fields=["excluded_at", "excluded_reason", "excluded_by"])
+        audit_event_record(
+            action="access.exclusion_lifted", actor=lifted_by, obj=person, ip=ip,
+            details={"user": person.get_username(), "reason": reason, "excluded_for": was},
+        )
+
+
 def access_review_due(*, now) -> list[dict]:
     """Active grants whose review falls within the notice period or has passed, most overdue first."""
     from django.conf import settings

@@ -27,6 +27,7 @@ from accounts.services import (
     access_grant_revoke,
     access_review_due,
     user_exclude,
+    user_exclusion_lift,
 )
 from governance.services import audit_event_record, client_ip
 
@@ -140,6 +141,24 @@ def user_exclude_view(request):
         form.add_error(None, str(error))
         return _access_page(request, exclude_form=form, status=400)
     messages.success(request, f"{person} is excluded; {revoked} grant(s) revoked.")
+    return redirect("accounts:access")
+
+
+@require_POST
+@role_required(Role.ADMIN)
+@recent_auth_required
+def user_exclusion_lift_view(request, user_id):
+    person = get_object_or_404(User, pk=user_id)
+    reason = request.POST.get("reason", "")
+    if len(reason) > 300:
+        messages.error(request, "The reason can be at most 300 characters. Nothing was changed.")
+        return redirect("accounts:access")
+    try:
+        user_exclusion_lift(user=person, reason=reason, lifted_by=request.user, ip=client_ip(request))
+    except ValueError as error:
+        messages.error(request, f"{error} Nothing was changed.")
+        return redirect("accounts:access")
+    messages.success(request, f"{person} is no longer excluded. Their old grants stay revoked; grant access afresh if needed.")
     return redirect("accounts:access")
 
 

@@ -98,6 +98,7 @@ PARAMETERS = {
     "accounts:access_revoke": ["confirm", "reason"],
     "accounts:access_confirm": ["confirm"],
     "accounts:user_exclude": ["user", "reason"],
+    "accounts:user_exclusion_lift": ["reason"],
     "accounts:access_history": ["user", "team"],
     "accounts:access_export": ["user", "team"],
     "listening:channel_new": ["platform", "channel", "name", "base_url", "interval_minutes", "enabled"],

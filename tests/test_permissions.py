@@ -94,6 +94,12 @@ def _carys_grant():
     return AccessGrant.objects.get(user__username="carys").id
 
 
+def _carys_grant_user():
+    from accounts.models import AccessGrant
+
+    return AccessGrant.objects.get(user__username="carys").user_id
+
+
 def _table(world):
     """name -> list of (method, kwargs, expected per role). 'login' means a redirect to sign in."""
     c, f, m = world["comms_item"], world["foi_item"], world["meeting"]
@@ -187,6 +193,7 @@ def _table(world):
         "accounts:access_revoke": [("post", {"grant_id": _carys_grant()}, _admins_only(302))],  # no reason: nothing revoked
         "accounts:access_confirm": [("post", {"grant_id": _carys_grant()}, _admins_only(302))],
         "accounts:user_exclude": [("post", {}, _admins_only(400))],
+        "accounts:user_exclusion_lift": [("post", {"user_id": _carys_grant_user()}, _admins_only(302))],  # not excluded: nothing
         "accounts:access_history": [("get", {}, _admins_only())],
         "accounts:access_export": [("get", {}, _admins_only())],
         "listening:channel_new": [("get", {}, _admins_only())],

@@ -244,3 +244,29 @@ def test_it_refuses_to_exclude_without_a_reason(as_admin, comms_officer):
     assert response.status_code == 400
     comms_officer.refresh_from_db()
     assert not comms_officer.is_excluded and AccessGrant.objects.active().filter(user=comms_officer).exists()
+
+
+@pytest.mark.django_db
+def test_an_exclusion_is_lifted_with_a_reason_and_audited_and_old_grants_stay_revoked(
+    as_admin, admin_user, comms_officer, communications
+):
+    from accounts.services import user_exclude
+
+    user_exclude(user=comms_officer, reason="Interim director", excluded_by=admin_user)
+    lift = reverse("accounts:user_exclusion_lift", args=[comms_officer.id])
+    assert "Lift exclusion" in as_admin.get(reverse("accounts:access")).content.decode()
+
+    refused = as_admin.post(lift, {"reason": "  "}, follow=True)
+    comms_officer.refresh_from_db()
+    assert comms_officer.is_excluded and "Give the reason" in refused.content.decode()
+
+    as_admin.post(lift, {"reason": "Back to their old role"})
+    comms_officer.refresh_from_db()
+    assert not comms_officer.is_excluded and comms_officer.excluded_reason == ""
+    event = AuditEvent.objects.get(action="access.exclusion_lifted")
+    assert event.actor == admin_user
+    assert event.details["reason"] == "Back to their old role" and event.details["excluded_for"] == "Interim director"
+    assert not AccessGrant.objects.active().filter(user=comms_officer).exists()
+
+    assert _grant(as_admin, comms_officer, communications).status_code == 302
+    assert AccessGrant.objects.active().filter(user=comms_officer).exists()
