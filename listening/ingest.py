@@ -4,13 +4,13 @@
 so a page is stored whole or not at all.
 """
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.db import connection
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from listening.matching import matching_state
 from listening.models import Platform
@@ -66,13 +66,10 @@ def _clean(text: str) -> str:
 
 _STORE_PAGE_SQL = """
 WITH posts AS (
-    SELECT * FROM unnest(
-        %(platform)s::text[], %(external_id)s::text[], %(url)s::text[], %(author_handle)s::text[],
-        %(author_name)s::text[], %(text)s::text[], %(title)s::text[], %(lang)s::text[], %(links)s::jsonb[],
-        %(mentions)s::jsonb[], %(in_reply_to_handle)s::text[], %(kind)s::text[], %(posted_at)s::timestamptz[],
-        %(raw)s::jsonb[]
-    ) WITH ORDINALITY AS p(platform, external_id, url, author_handle, author_name, text, title, lang, links,
-                           mentions, in_reply_to_handle, kind, posted_at, raw, n)
+    SELECT * FROM jsonb_to_recordset(%(page)s::jsonb) AS p(
+        platform text, external_id text, url text, author_handle text, author_name text, text text,
+        title text, lang text, links jsonb, mentions jsonb, in_reply_to_handle text, kind text,
+        posted_at timestamptz, raw jsonb, hits jsonb, teams jsonb)
 ),
 stored AS (
     INSERT INTO listening_mention (platform, external_id, url, author_handle, author_name, text, title, lang,
@@ -89,20 +86,19 @@ stored AS (
     RETURNING id, platform, external_id, (xmax = 0) AS inserted
 ),
 keyed AS (
-    SELECT posts.n, stored.id, stored.inserted FROM posts JOIN stored USING (platform, external_id)
+    SELECT posts.hits, posts.teams, stored.id, stored.inserted
+    FROM posts JOIN stored USING (platform, external_id)
 ),
 hits AS (
     INSERT INTO listening_mentionhit (mention_id, saved_search_id, spans, matched_at)
-    SELECT keyed.id, h.search_id, h.spans, %(now)s
-    FROM unnest(%(hit_n)s::bigint[], %(hit_search)s::bigint[], %(hit_spans)s::jsonb[]) AS h(n, search_id, spans)
-    JOIN keyed USING (n)
+    SELECT keyed.id, (h.hit ->> 0)::bigint, h.hit -> 1, %(now)s
+    FROM keyed CROSS JOIN LATERAL jsonb_array_elements(keyed.hits) AS h(hit)
     ON CONFLICT (mention_id, saved_search_id) DO NOTHING
 ),
 inbox AS (
     INSERT INTO triage_inboxitem (team_id, mention_id, status, created_at)
-    SELECT i.team_id, keyed.id, 'new', %(now)s
-    FROM unnest(%(inbox_n)s::bigint[], %(inbox_team)s::bigint[]) AS i(n, team_id)
-    JOIN keyed USING (n)
+    SELECT t.team_id::bigint, keyed.id, 'new', %(now)s
+    FROM keyed CROSS JOIN LATERAL jsonb_array_elements_text(keyed.teams) AS t(team_id)
     ON CONFLICT (team_id, mention_id) DO NOTHING
 )
 SELECT count(*) FILTER (WHERE inserted),
@@ -117,45 +113,36 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> int:
     """Store matched posts, their hits and inbox items in one statement; returns how many were new.
 
     `matched` holds (post, spans by saved search id, team ids). One round trip, on a
-    server-side-bound, prepared statement: the rows travel as arrays, not as SQL text.
+    server-side-bound, prepared statement, with the whole page as one JSON document:
+    encoding one document (json's C encoder) costs a fraction of adapting a dozen
+    arrays element by element, and PostgreSQL unpacks it with `jsonb_to_recordset`.
     """
     from psycopg import Cursor
 
     now = timezone.now()
-    columns: dict[str, list] = {name: [] for name in (
-        "platform", "external_id", "url", "author_handle", "author_name", "text", "title", "lang", "links",
-        "mentions", "in_reply_to_handle", "kind", "posted_at", "raw",
-    )}
-    hit_n, hit_search, hit_spans, inbox_n, inbox_team = [], [], [], [], []
-    for n, (post, spans_by_search, teams) in enumerate(matched, start=1):
-        columns["platform"].append(post.platform)
-        columns["external_id"].append(post.external_id)
-        columns["url"].append(_clean(post.url)[:2000])
-        columns["author_handle"].append(_clean(post.author_handle)[:200])
-        columns["author_name"].append(_clean(post.author_name)[:300])
-        columns["text"].append(_clean(post.text))
-        columns["title"].append(_clean(post.title))
-        columns["lang"].append(_clean(post.lang)[:10])
-        columns["links"].append(Jsonb([_clean(link) for link in post.links]))
-        columns["mentions"].append(Jsonb([_clean(m)[:200] for m in post.mentions]))
-        columns["in_reply_to_handle"].append(_clean(post.in_reply_to_handle)[:200])
-        columns["kind"].append(_clean(post.kind)[:20] or "post")
-        columns["posted_at"].append(post.created_at)
-        columns["raw"].append(Jsonb(_json_safe(dict(post.raw))))
-        for search_id, spans in spans_by_search.items():
-            hit_n.append(n)
-            hit_search.append(search_id)
-            hit_spans.append(Jsonb(spans))
-        for team_id in teams:
-            inbox_n.append(n)
-            inbox_team.append(team_id)
-    params = {
-        **columns, "now": now, "hit_n": hit_n, "hit_search": hit_search, "hit_spans": hit_spans,
-        "inbox_n": inbox_n, "inbox_team": inbox_team,
-    }
+    page = []
+    for post, spans_by_search, teams in matched:
+        page.append({
+            "platform": post.platform,
+            "external_id": post.external_id,
+            "url": _clean(post.url)[:2000],
+            "author_handle": _clean(post.author_handle)[:200],
+            "author_name": _clean(post.author_name)[:300],
+            "text": _clean(post.text),
+            "title": _clean(post.title),
+            "lang": _clean(post.lang)[:10],
+            "links": [_clean(link) for link in post.links],
+            "mentions": [_clean(m)[:200] for m in post.mentions],
+            "in_reply_to_handle": _clean(post.in_reply_to_handle)[:200],
+            "kind": _clean(post.kind)[:20] or "post",
+            "posted_at": post.created_at.isoformat() if post.created_at is not None else None,
+            "raw": _json_safe(dict(post.raw)),
+            "hits": [[search_id, spans] for search_id, spans in spans_by_search.items()],
+            "teams": sorted(teams),
+        })
     connection.ensure_connection()
     with Cursor(connection.connection) as cursor:
-        cursor.execute(_STORE_PAGE_SQL, params, prepare=True)
+        cursor.execute(_STORE_PAGE_SQL, {"page": json.dumps(page), "now": now}, prepare=True)
         new = cursor.fetchone()[0]
     return new
 
