@@ -16,6 +16,7 @@ from io import BytesIO
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -97,7 +98,7 @@ def qr_svg(device: TOTPDevice) -> str:
 def totp_enrolment_start(*, user, ip: str | None = None) -> TOTPDevice:
     """The unconfirmed device this person is enrolling, made (and audited) on first visit."""
     with transaction.atomic():
-        type(user).objects.select_for_update().filter(pk=user.pk).first()  # one pending device per person
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one pending device per person
         device = totp_device(user, confirmed=False)
         if device is None:
             device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
@@ -195,29 +196,27 @@ def code_verify(*, request, user, code: str, allow_recovery: bool = True):
     from governance.services import client_ip
 
     code = normalised_code(code)
+    refusal = "That code is not right. Codes change every 30 seconds: use the newest one."
     with transaction.atomic():
         if _TOTP_CODE.fullmatch(code):
             device = TOTPDevice.objects.devices_for_user(user, confirmed=True).select_for_update().first()
-            kind = "totp"
         elif allow_recovery and _RECOVERY_CODE.fullmatch(code):
             device = StaticDevice.objects.devices_for_user(user, confirmed=True).select_for_update().first()
-            kind = "recovery"
         else:
-            device, kind = None, ""
+            device = None
         if device is not None:
-            allowed, _ = device.verify_is_allowed()
-            if not allowed:
-                raise CodeRefused("Too many wrong codes in a row: wait a moment, then try again.")
-            if device.verify_token(code):
-                if kind == "recovery":
+            if not device.verify_is_allowed()[0]:
+                refusal = "Too many wrong codes in a row: wait a moment, then try again."
+            elif device.verify_token(code):
+                if isinstance(device, StaticDevice):
                     audit_event_record(
                         action="totp.recovery_code_used", actor=user, obj=user, ip=client_ip(request),
                         details={"user": user.get_username(), "recovery_codes_left": device.token_set.count()},
                     )
                 return device
-    # Outside the transaction: django-otp has already saved the throttle's count.
+    # After the transaction: django-otp's throttle count is saved whatever happens next.
     user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
-    raise CodeRefused("That code is not right. Codes change every 30 seconds: use the newest one.")
+    raise CodeRefused(refusal)
 
 
 # Middleware
