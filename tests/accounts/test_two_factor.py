@@ -4,6 +4,7 @@ These tests sign in through the real forms: sessions made by `force_login` count
 having given a code (tests/conftest.py), which is what these tests must not assume.
 """
 
+import re
 import time
 
 import pytest
@@ -355,3 +356,39 @@ def test_django_admin_does_not_offer_devices_or_their_secrets(client, admin_user
     client.force_login(admin_user)
     assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
     assert client.get("/admin/otp_static/staticdevice/").status_code == 404
+
+
+def test_the_demo_can_print_a_code_without_a_phone_but_not_in_production(client, admin_user, settings):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    device = totp_device_for(admin_user)
+    out = StringIO()
+    call_command("totp_code", "hamish", stdout=out)
+    _password_step(client, "hamish")
+    assert _code_step(client, out.getvalue().split()[0]).status_code == 302 and _signed_in(client)
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="Not in production"):
+        call_command("totp_code", "hamish")
+
+
+def test_the_demo_admin_signs_in_then_enrols_with_the_printed_code(client, tmp_path, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.VAR_DIR = tmp_path
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    printed = out.getvalue()
+    assert "manage.py totp_code admin" in printed
+    password = re.search(r"^\s+admin\s+password (\S+)", printed, re.M).group(1)
+    client.post(reverse("accounts:login"), {"username": "admin", "password": password})
+    assert client.get(reverse("home"))["Location"] == reverse("accounts:totp_enrol")
+    client.post(reverse("accounts:totp_enrol"), {"confirm": "start"})
+    code = StringIO()
+    call_command("totp_code", "admin", stdout=code)
+    assert client.post(reverse("accounts:totp_enrol"), {"code": code.getvalue().split()[0]}).status_code == 200
+    assert client.get(reverse("home")).status_code == 302
+    assert client.get(reverse("accounts:access")).status_code == 200
