@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
@@ -65,6 +65,11 @@ def _back_to_password(request, next_path: str, message: str):
     return redirect(target + ("?" + urlencode({"next": next_path}) if next_path else ""))
 
 
+def _onwards(next_path: str):
+    # `next` is a path already made safe; only the default is a URL name.
+    return HttpResponseRedirect(next_path) if next_path else redirect(settings.LOGIN_REDIRECT_URL)
+
+
 @sensitive_post_parameters("code")
 def login_code(request):
     """Second step of signing in: a code from the authenticator app, or a recovery code."""
@@ -72,7 +77,7 @@ def login_code(request):
         return HttpResponseNotAllowed(["GET", "POST"])
     next_path = safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
     if request.user.is_authenticated:
-        return redirect(next_path or settings.LOGIN_REDIRECT_URL)
+        return _onwards(next_path)
     user, pending = _pending(request)
     if user is None:
         return _back_to_password(request, next_path, "Sign in with your password first; a code is asked for after it.")
@@ -101,7 +106,7 @@ def login_code(request):
                     request, f"You signed in with a recovery code; it will not work again. {left} left: "
                     "make new ones on the Two-factor page if you are running short.",
                 )
-            return redirect(next_path or settings.LOGIN_REDIRECT_URL)
+            return _onwards(next_path)
     return render(request, "accounts/login_code.html", {"next": next_path, "error": error}, status=400 if error else 200)
 
 

@@ -268,7 +268,7 @@ def reauth(request):
                 authentication_renewed(request.session)
                 audit_event_record(action="reauthenticated", actor=request.user, ip=client_ip(request),
                                    details={"with": confirmed_by})
-            return redirect(next_path or "/")
+            return HttpResponseRedirect(next_path or "/")
     elif request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "POST"])
     return render(request, "accounts/reauth.html", {"next": next_path, "error": error, "with_code": with_code},
