@@ -6,15 +6,45 @@ from django.db import router, transaction
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AccessGrant, Team, User
+from accounts.reauth import recent_auth_required
 from accounts.services import access_grant_create, access_grant_revoke
 from governance.admin import AuditedAdminMixin, AuditedModelAdmin, audits_itself
 from governance.services import audit_event_record, client_ip
 
 
+class RecentAuthAdminMixin:
+    """Admin pages that change who can see what, or sign-in credentials, ask for the password again
+    like the app's own pages (accounts/reauth.py). Lists stay open; their bulk actions do not."""
+
+    def add_view(self, request, *args, **kwargs):
+        return recent_auth_required(super().add_view)(request, *args, **kwargs)
+
+    def change_view(self, request, *args, **kwargs):
+        return recent_auth_required(super().change_view)(request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return recent_auth_required(super().delete_view)(request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        if request.method == "POST":
+            return recent_auth_required(super().changelist_view)(request, *args, **kwargs)
+        return super().changelist_view(request, *args, **kwargs)
+
+
+# Authenticator devices and recovery codes are managed in the app (accounts/two_factor.py):
+# each person's own page, and an audited reset on the Access page. Django admin's forms for
+# them would show secrets and let anyone with admin plant a device on another account.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
 @admin.register(User)
-class EarshotUserAdmin(AuditedAdminMixin, UserAdmin):
+class EarshotUserAdmin(RecentAuthAdminMixin, AuditedAdminMixin, UserAdmin):
     list_display = ("username", "first_name", "last_name", "email", "is_active", "last_login")
     list_filter = ("is_active",)
     fieldsets = (
@@ -27,6 +57,7 @@ class EarshotUserAdmin(AuditedAdminMixin, UserAdmin):
     readonly_fields = ("last_login", "date_joined", "excluded_at", "excluded_reason", "excluded_by")
 
     @method_decorator(sensitive_post_parameters())
+    @method_decorator(recent_auth_required)
     def user_change_password(self, request, id, form_url=""):
         """Django's password form, with an audit row in the same transaction when it saves.
 
@@ -85,7 +116,7 @@ class AccessGrantAdminForm(forms.ModelForm):
 
 
 @admin.register(AccessGrant)
-class AccessGrantAdmin(AuditedModelAdmin):
+class AccessGrantAdmin(RecentAuthAdminMixin, AuditedModelAdmin):
     """The access list. Grants are never edited or deleted, only revoked, so history stays."""
 
     list_display = ("user", "team", "role", "granted_by", "granted_at", "revoked_by", "revoked_at")

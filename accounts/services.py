@@ -149,8 +149,10 @@ def team_get_or_create(*, name: str) -> Team:
     return team or Team.objects.create(name=name, slug=slugify(name)[:60] or "team")
 
 
-def user_sessions_end(*, user, reason: str, actor=None, ip: str | None = None) -> int:
-    """Delete every stored session of `user`, with an audit row; returns how many ended.
+def user_sessions_end(
+    *, user, reason: str, actor=None, ip: str | None = None, keep_session_key: str | None = None
+) -> int:
+    """Delete every stored session of `user` (but `keep_session_key`), with an audit row; returns how many ended.
 
     Sessions live in the database (SESSION_ENGINE) and hold the user id only inside their
     encoded data, so each unexpired session is decoded to find the user's. That reads the
@@ -167,6 +169,8 @@ def user_sessions_end(*, user, reason: str, actor=None, ip: str | None = None) -
     ended = 0
     with transaction.atomic():
         for session in session_model.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=500):
+            if session.session_key == keep_session_key:
+                continue
             if str(session.get_decoded().get(SESSION_KEY)) == str(user.pk):
                 # Through the store, so a cache in front of the table forgets it too.
                 store_class(session_key=session.session_key).delete()

@@ -17,3 +17,13 @@ def clear_expired_sessions() -> int:
 
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted
+
+
+@shared_task(bind=True, name="accounts.tasks.send_invitation_email", ignore_result=True, max_retries=4)
+def send_invitation_email(self, user_id: int) -> None:
+    from accounts.invitations import invitation_email_send
+
+    try:
+        invitation_email_send(user_id=user_id)
+    except OSError as failure:  # the mail server is down or refused: 1, 2, 4, 8 minutes
+        raise self.retry(exc=failure, countdown=60 * 2**self.request.retries) from None

@@ -1,11 +1,19 @@
 from django.urls import path
 
-from accounts import views
+from accounts import signin_views, views
 
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("login/code/", signin_views.login_code, name="login_code"),
+    path("two-factor/", signin_views.two_factor, name="two_factor"),
+    path("two-factor/enrol/", signin_views.totp_enrol, name="totp_enrol"),
+    path("two-factor/recovery-codes/", signin_views.recovery_codes, name="recovery_codes"),
+    path("two-factor/remove/", signin_views.totp_remove, name="totp_remove"),
+    path("access/two-factor-reset/", views.totp_reset, name="totp_reset"),
+    path("access/invite/", views.invite, name="invite"),
+    path("invitation/<str:uidb64>/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
     path("confirm/", views.reauth, name="reauth"),
     path("access/", views.access_list, name="access"),
     path("access/grant/", views.access_grant, name="access_grant"),

@@ -7,17 +7,20 @@ from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.validators import MaxLengthValidator
 from django.db import transaction
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import role_required
-from accounts.forms import ExcludeForm, GrantForm, HistoryForm, RevokeForm
+from accounts.forms import ExcludeForm, GrantForm, HistoryForm, InviteForm, RevokeForm, TotpResetForm
+from accounts.invitations import invitation_accept, invitation_tokens, invited_user, user_invite
 from accounts.models import AccessGrant, Role, User
 from accounts.reauth import authentication_renewed, recent_auth_required, safe_next
 from accounts.services import (
@@ -29,6 +32,8 @@ from accounts.services import (
     user_exclude,
     user_exclusion_lift,
 )
+from accounts.signin_views import sign_in_pending_start
+from accounts.two_factor import CodeRefused, code_verify, has_totp_device, totp_device_remove
 from governance.services import audit_event_record, client_ip
 
 EXPORT_MAX_ROWS = 100_000
@@ -43,9 +48,21 @@ class LoginForm(AuthenticationForm):
 
 
 class LoginView(auth_views.LoginView):
+    """The password step. Someone with an authenticator is signed in only after the code step (login_code)."""
+
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if not has_totp_device(user):
+            return super().form_valid(form)
+        sign_in_pending_start(self.request, user)
+        target = reverse("accounts:login_code")
+        if next_path := self.get_redirect_url():
+            target += "?" + urlencode({"next": next_path})
+        return HttpResponseRedirect(target)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -55,7 +72,7 @@ class LogoutView(auth_views.LogoutView):
 # The access list, managed by admins: grant, revoke, review, exclude, history and export.
 
 
-def _access_page(request, *, grant_form=None, exclude_form=None, status=200):
+def _access_page(request, *, grant_form=None, exclude_form=None, reset_form=None, status=200):
     grants = AccessGrant.objects.active().select_related("user", "team", "granted_by", "confirmed_by")
     now = timezone.now()
     return render(request, "accounts/access.html", {
@@ -66,6 +83,7 @@ def _access_page(request, *, grant_form=None, exclude_form=None, status=200):
         "grant_form": grant_form or GrantForm(),
         "exclude_form": exclude_form or ExcludeForm(),
         "revoke_form": RevokeForm(),
+        "reset_form": reset_form or TotpResetForm(),
     }, status=status)
 
 
@@ -241,20 +259,101 @@ def access_export(request):
 # Re-authentication before sensitive actions (accounts/reauth.py).
 
 
-@sensitive_post_parameters("password")
+@sensitive_post_parameters("password", "code")
 @login_required
 def reauth(request):
+    """Give the password again, or a code from the authenticator app, before a sensitive action."""
     next_path = safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
     error = ""
+    with_code = has_totp_device(request.user)
     if request.method == "POST":
         password = request.POST.get("password", "")
-        user = authenticate(request, username=request.user.get_username(), password=password) if password else None
-        if user is not None and user.pk == request.user.pk:
+        code = request.POST.get("code", "")
+        confirmed_by = ""
+        if password:
+            user = authenticate(request, username=request.user.get_username(), password=password)
+            confirmed_by = "password" if user is not None and user.pk == request.user.pk else ""
+            error = "" if confirmed_by else "That password is not right."
+        elif code and with_code:
+            try:
+                code_verify(request=request, user=request.user, code=code, allow_recovery=False)
+                confirmed_by = "code"
+            except CodeRefused as refusal:
+                error = str(refusal)
+        else:
+            error = "Enter your password" + (" or a code from your authenticator app." if with_code else ".")
+        if confirmed_by:
             with transaction.atomic():
                 authentication_renewed(request.session)
-                audit_event_record(action="reauthenticated", actor=request.user, ip=client_ip(request))
-            return redirect(next_path or "/")
-        error = "That password is not right."
+                audit_event_record(action="reauthenticated", actor=request.user, ip=client_ip(request),
+                                   details={"with": confirmed_by})
+            return HttpResponseRedirect(next_path or "/")
     elif request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    return render(request, "accounts/reauth.html", {"next": next_path, "error": error}, status=400 if error else 200)
+    return render(request, "accounts/reauth.html", {"next": next_path, "error": error, "with_code": with_code},
+                  status=400 if error else 200)
+
+
+# Two-factor resets, for a person who lost their phone (accounts/two_factor.py).
+
+
+@require_POST
+@role_required(Role.ADMIN)
+@recent_auth_required
+def totp_reset(request):
+    form = TotpResetForm(request.POST)
+    if not form.is_valid():
+        return _access_page(request, reset_form=form, status=400)
+    person = form.cleaned_data["user"]
+    totp_device_remove(user=person, actor=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request),
+                       keep_session_key=request.session.session_key if person.pk == request.user.pk else None)
+    messages.success(request, f"Two-factor sign-in reset for {person}: they set up a new authenticator when they next sign in.")
+    return redirect("accounts:access")
+
+
+# Invitations (accounts/invitations.py).
+
+
+@role_required(Role.ADMIN)
+def invite(request):
+    if request.method in ("GET", "HEAD"):
+        return render(request, "accounts/invite.html", {"form": InviteForm()})
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return _invite_post(request)
+
+
+@recent_auth_required
+def _invite_post(request):
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        return render(request, "accounts/invite.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    try:
+        person = user_invite(
+            username=data["username"], email=data["email"], first_name=data["first_name"], last_name=data["last_name"],
+            team=data["team"], role=data["role"], reason=data["reason"], invited_by=request.user, ip=client_ip(request),
+        )
+    except (AccessRefused, ValueError) as error:
+        form.add_error(None, str(error))
+        return render(request, "accounts/invite.html", {"form": form}, status=400)
+    messages.success(request, f"Invitation sent to {person.email}; the link works once, for {settings.EARSHOT_INVITATION_DAYS} days.")
+    return redirect("accounts:access")
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+def invitation_accept_view(request, uidb64, token):
+    """Set a first password from an invitation link. Open to anyone holding a good link."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    person = invited_user(uidb64)
+    if person is None or not invitation_tokens.check_token(person, token):
+        return render(request, "accounts/invitation_invalid.html", status=400)
+    form = SetPasswordForm(person, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if invitation_accept(user=person, token=token, password=form.cleaned_data["new_password1"], ip=client_ip(request)):
+            messages.success(request, "Your password is set. Sign in with it now.")
+            return redirect("accounts:login")
+        return render(request, "accounts/invitation_invalid.html", status=400)
+    return render(request, "accounts/invitation_accept.html", {"form": form, "person": person},
+                  status=400 if form.errors else 200)

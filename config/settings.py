@@ -110,6 +110,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    # Before accounts, whose admin module takes their devices out of Django admin.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "governance",
     "listening",
@@ -130,6 +134,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.SessionLimitsMiddleware",
+    "accounts.two_factor.TwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -215,6 +220,19 @@ EARSHOT_SESSION_MAX_HOURS = env_int("EARSHOT_SESSION_MAX_HOURS", 12, minimum=1)
 # Sensitive actions (grants, platform credentials, erasure, retention) ask for the
 # password again when it was last given longer ago than this (accounts/reauth.py).
 EARSHOT_REAUTH_MINUTES = env_int("EARSHOT_REAUTH_MINUTES", 10, minimum=1)
+# Two-factor sign-in (accounts/two_factor.py): a TOTP code after the password, required
+# for everyone holding an admin grant, and for everyone when this is on.
+EARSHOT_TOTP_REQUIRED_FOR_ALL = env_bool("EARSHOT_TOTP_REQUIRED_FOR_ALL", False)
+# The name authenticator apps show beside the code.
+OTP_TOTP_ISSUER = env_str("EARSHOT_TOTP_ISSUER", "Earshot")
+# A wrong code makes the next try wait 1, 2, 4, 8... seconds (django-otp), and counts
+# towards the same lockout as a wrong password (axes).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# Between the password and the code: this long to give the code, and this many tries.
+EARSHOT_SIGN_IN_CODE_MINUTES = env_int("EARSHOT_SIGN_IN_CODE_MINUTES", 5, minimum=1)
+# Invitations: the set-password link in the email works once, for this many days.
+EARSHOT_INVITATION_DAYS = env_int("EARSHOT_INVITATION_DAYS", 3, minimum=1)
 if EARSHOT_SESSION_IDLE_MINUTES > EARSHOT_SESSION_MAX_HOURS * 60:
     raise ImproperSetting("EARSHOT_SESSION_IDLE_MINUTES must not be longer than EARSHOT_SESSION_MAX_HOURS")
 # A stored session row lapses no later than the longest a session may last.

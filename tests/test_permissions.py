@@ -109,6 +109,17 @@ def _table(world):
         "accounts:login": [("get", {}, {"anonymous": 200, "outsider": 302, "comms_officer": 302, "foi_member": 302, "admin": 302})],
         "accounts:logout": [("post", {}, {role: 302 for role in ROLES})],
         "accounts:reauth": [("get", {}, {"anonymous": "login", "outsider": 200, "comms_officer": 200, "foi_member": 200, "admin": 200})],
+        # The code step of signing in: without a password given first it sends everyone back to sign in.
+        "accounts:login_code": [("get", {}, {"anonymous": "login", "outsider": 302, "comms_officer": 302, "foi_member": 302, "admin": 302})],
+        "accounts:two_factor": [("get", {}, {"anonymous": "login", **{role: 200 for role in ROLES[1:]}})],
+        "accounts:totp_enrol": [("get", {}, {"anonymous": "login", **{role: 200 for role in ROLES[1:]}})],
+        # No device set up: nothing to regenerate or remove, and back to the two-factor page.
+        "accounts:recovery_codes": [("post", {}, {"anonymous": "login", **{role: 302 for role in ROLES[1:]}})],
+        "accounts:totp_remove": [("post", {}, {"anonymous": "login", **{role: 302 for role in ROLES[1:]}})],
+        "accounts:totp_reset": [("post", {}, _admins_only(400))],  # names no one: the form comes back
+        "accounts:invite": [("get", {}, _admins_only())],
+        # A link that is not a real invitation: refused, whoever follows it.
+        "accounts:invitation_accept": [("get", {"uidb64": "MQ", "token": "bogus-token"}, {role: 400 for role in ROLES})],
         "triage:inbox": [
             ("get", {"slug": "communications"}, _everyone_with_a_role(foi=403)),
             ("get", {"slug": "foi-monitoring"}, _everyone_with_a_role(comms=403)),
@@ -232,6 +243,7 @@ CONFIRM = {
     "listening:saved_search_archive": "archive", "listening:credential_delete": "delete", "listening:credential_test": "test",
     "triage:alert_dismiss": "dismiss", "triage:circulation_retry": "retry", "triage:case_reopen": "reopen",
     "foi_monitoring:meeting_close": "close", "accounts:access_revoke": "revoke", "accounts:access_confirm": "confirm",
+    "accounts:recovery_codes": "regenerate", "accounts:totp_remove": "remove",
 }
 
 

@@ -45,11 +45,25 @@ def page(browser):
 
 @pytest.fixture
 def sign_in(page, live_server):
-    def sign_in(username, password="correct horse battery staple"):
+    """Sign in through the real forms. Someone whose access needs two-factor sign-in is
+    given an authenticator first (unless `enrolled=False`), and the code step is filled in."""
+
+    def sign_in(username, password="correct horse battery staple", *, enrolled=True):
+        from django.contrib.auth import get_user_model
+
+        from accounts.two_factor import totp_required
+        from tests.support import totp_code, totp_device_for
+
+        user = get_user_model().objects.get(username=username)
+        device = totp_device_for(user) if enrolled and totp_required(user) else None
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
         page.click("button[type=submit]")
         page.wait_for_load_state("networkidle")
+        if device is not None and "/accounts/login/code/" in page.url:
+            page.fill("#id_code", totp_code(device))
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
 
     return sign_in

@@ -24,3 +24,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {person.username.ljust(width)}  password {person.password}  ({person.role}, {person.team})"
             )
+        admins = [p.username for p in people if p.role == "admin"]
+        if admins:
+            self.stdout.write(
+                f"Admins ({', '.join(admins)}) set up two-factor sign-in the first time they sign in: scan the QR code"
+                " with an authenticator app, or, without a phone, print the current code with"
+                f" `.venv/bin/python manage.py totp_code {admins[0]}` (not in production)."
+            )
