@@ -62,7 +62,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import DatabaseError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from foi_monitoring.purge import monitoring_searches, monitoring_teams
@@ -98,7 +98,7 @@ NOUNS = {
     "triage.decision": "decisions", "triage.case": "cases", "triage.caseevent": "case history entries",
     "triage.clockpause": "clock pauses", "triage.circulation": "circulations",
     "triage.circulationrecipient": "circulation emails", "listening.harvestrun": "harvest runs",
-    "audit_events": "audit events",
+    "audit_events": "audit events", "foi_monitoring.authoritysignal": "authority signals",
 }
 CLOCKS = {
     Category.UNTRIAGED_MENTIONS: "from arrival in the inbox, for items never decided (and mentions no item holds, from first seen)",
@@ -189,9 +189,14 @@ def _items_sql(rule: _ItemRule, alias: str = "i") -> str:
     return rule.items.replace("{i}", alias)
 
 
-def _mentions_sql(rule: _ItemRule) -> str:
-    """The mentions that go with the category's items (see the module docstring for what keeps one)."""
-    chosen = f"m.id IN (SELECT i.mention_id FROM triage_inboxitem i WHERE {_items_sql(rule)})"
+def _mentions_sql(rule: _ItemRule, *, batch: bool = False) -> str:
+    """The mentions that go with the category's items (see the module docstring for what keeps one).
+
+    With `batch`, only those among the `ids` parameter: the same rows, found through the
+    batch's own items rather than by reading every chosen item for every batch.
+    """
+    in_batch = " AND i.mention_id = ANY(%(ids)s)" if batch else ""
+    chosen = f"m.id IN (SELECT i.mention_id FROM triage_inboxitem i WHERE {_items_sql(rule)}{in_batch})"
     if rule.orphans:
         chosen = (f"({chosen} OR (m.first_seen_at < %(cutoff)s"
                   " AND NOT EXISTS (SELECT 1 FROM triage_inboxitem o WHERE o.mention_id = m.id)))")
@@ -203,7 +208,7 @@ WHERE {chosen}
   AND NOT EXISTS (SELECT 1 FROM foi_monitoring_authoritysignal s WHERE s.mention_id = m.id)
   AND NOT EXISTS (SELECT 1 FROM listening_mentionhit h WHERE h.mention_id = m.id AND h.saved_search_id = ANY(%(searches)s))
   AND NOT EXISTS (SELECT 1 FROM triage_circulation c WHERE c.mention_id = m.id AND c.created_at >= %(circulation_cutoff)s)
-  AND {_unreferenced("listening_mention", "m")}"""
+  AND {_unreferenced("listening_mention", "m")}{" AND m.id = ANY(%(ids)s)" if batch else ""}"""
 
 
 def _candidates_sql(rule: _ItemRule) -> str:
@@ -290,7 +295,7 @@ def retention_preview(*, category: str, days: int, now: datetime | None = None) 
 
 def describe_counts(counts: dict[str, int]) -> str:
     """"1,204 mentions, 1,300 inbox items": the tables with rows to go, in the category's order."""
-    parts = [f"{n:,} {NOUNS.get(table, table)}" for table, n in counts.items() if n]
+    parts = [f"{n:,} {NOUNS.get(table, table)}" for table, n in counts.items() if isinstance(n, int) and n]
     return ", ".join(parts) or "nothing"
 
 
@@ -355,7 +360,7 @@ def _items_batch(cursor, rule: _ItemRule, params: dict, counts: dict) -> None:
     )
     items = [row[0] for row in cursor.fetchall()]
     # Locked, so an ingest adding an item for one of them waits, then sees it gone.
-    cursor.execute(f"{_mentions_sql(rule)} AND m.id = ANY(%(ids)s) ORDER BY m.id FOR UPDATE OF m", params)
+    cursor.execute(f"{_mentions_sql(rule, batch=True)} ORDER BY m.id FOR UPDATE OF m", params)
     mentions = [row[0] for row in cursor.fetchall()]
     _delete_items(cursor, items, counts)
     if not mentions:
@@ -391,7 +396,7 @@ def _in_batches(result: CategoryResult, candidates_sql: str, params: dict, batch
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 delete_batch(cursor, {**params, "ids": ids}, counts)
-        except DatabaseError:
+        except (IntegrityError, OperationalError):
             # A concurrent write (a new item for one of these mentions, a deadlock) undid this batch only.
             logger.warning("Retention %s: a batch of %d was rolled back; the next run retries it.",
                            result.category, len(ids), exc_info=True)

@@ -76,6 +76,10 @@ def world(cast, communications, foi_team, make_item, monkeypatch):
 
     authority = PublicAuthority.objects.create(name="Borsetshire County Council", code="BOR")
     meeting = ReviewMeeting.objects.create(starts_at=timezone.now() - timedelta(hours=1))
+    from governance.models import RetentionPolicy
+
+    # Seeded by a migration; a transactional test run earlier may have flushed it.
+    RetentionPolicy.objects.get_or_create(category="untriaged_mentions", defaults={"days": 90})
     agenda_item = ReviewDecision.objects.create(meeting=meeting, authority=authority)
     return {
         "comms_alert": alerts["communications"], "foi_alert": alerts["foi-monitoring"],

@@ -9,7 +9,7 @@ from accounts import middleware
 from accounts.reauth import NOT_DONE_MESSAGE
 from governance.models import AuditEvent, PurgeRecord, RetentionPolicy
 from governance.retention import describe_counts, retention_apply, retention_preview
-from tests.governance.test_retention import press, world  # noqa: F401  (fixtures)
+from tests.governance.test_retention import policies, press, world  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 Category = PurgeRecord.Category
@@ -24,7 +24,7 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
-def as_admin(client, admin_user, clock):
+def as_admin(policies, client, admin_user, clock):
     client.force_login(admin_user)
     return client
 
