@@ -94,11 +94,13 @@ TABLES = {
 }
 # How the page names each table's rows: "would delete now: 1,204 mentions, ...".
 NOUNS = {
-    "listening.mention": "mentions", "listening.mentionhit": "search hits", "triage.inboxitem": "inbox items",
-    "triage.decision": "decisions", "triage.case": "cases", "triage.caseevent": "case history entries",
-    "triage.clockpause": "clock pauses", "triage.circulation": "circulations",
-    "triage.circulationrecipient": "circulation emails", "listening.harvestrun": "harvest runs",
-    "audit_events": "audit events", "foi_monitoring.authoritysignal": "authority signals",
+    "listening.mention": ("mention", "mentions"), "listening.mentionhit": ("search hit", "search hits"),
+    "triage.inboxitem": ("inbox item", "inbox items"), "triage.decision": ("decision", "decisions"),
+    "triage.case": ("case", "cases"), "triage.caseevent": ("case history entry", "case history entries"),
+    "triage.clockpause": ("clock pause", "clock pauses"), "triage.circulation": ("circulation", "circulations"),
+    "triage.circulationrecipient": ("circulation email", "circulation emails"),
+    "listening.harvestrun": ("harvest run", "harvest runs"), "audit_events": ("audit event", "audit events"),
+    "foi_monitoring.authoritysignal": ("authority signal", "authority signals"),
 }
 CLOCKS = {
     Category.UNTRIAGED_MENTIONS: "from arrival in the inbox, for items never decided (and mentions no item holds, from first seen)",
@@ -295,7 +297,9 @@ def retention_preview(*, category: str, days: int, now: datetime | None = None) 
 
 def describe_counts(counts: dict[str, int]) -> str:
     """"1,204 mentions, 1,300 inbox items": the tables with rows to go, in the category's order."""
-    parts = [f"{n:,} {NOUNS.get(table, table)}" for table, n in counts.items() if isinstance(n, int) and n]
+    parts = [
+        f"{n:,} {NOUNS.get(table, (table, table))[0 if n == 1 else 1]}" for table, n in counts.items() if isinstance(n, int) and n
+    ]
     return ", ".join(parts) or "nothing"
 
 
