@@ -31,9 +31,11 @@ keeps it. It is kept by:
    deletes a monitoring team's item, except one the group made into a case);
 3. a circulation still within the circulations policy (a circulation past it no
    longer keeps the mention: it only loses its link, as it does in the FOI purge);
-4. a row of any other table holding a foreign key to it, found in PostgreSQL's
-   catalogue at run time, so a table added later keeps its mentions without changing
-   this module. Inbox items, cases and circulations are kept the same way.
+4. a row of any other table holding a foreign key to it (or to a row that would go
+   with it, such as a hit), found in PostgreSQL's catalogue at run time, so a table
+   added later keeps its mentions without changing this module. Inbox items (with
+   their decisions), cases (with their history), circulations and harvest runs are
+   kept the same way.
 
 Preview and purge share one definition. Each category is a pair of SQL conditions
 (which items, which mentions) with the same parameters; `retention_preview` counts
@@ -122,6 +124,9 @@ HANDLED_REFERENCES = {
     "triage_case": {("triage_caseevent", "case_id"), ("triage_clockpause", "case_id")},
     "triage_circulation": {("triage_circulationrecipient", "circulation_id")},
     "listening_harvestrun": set(),
+    # The rows deleted with those: nothing of ours refers to them.
+    "triage_decision": set(), "triage_caseevent": set(), "triage_clockpause": set(),
+    "listening_mentionhit": set(), "triage_circulationrecipient": set(),
 }
 
 _REFERENCES_SQL = """
@@ -140,12 +145,28 @@ def unhandled_references(table: str) -> list[tuple[str, str]]:
     return [(t.strip('"'), col) for t, col in rows if (t.strip('"'), col) not in HANDLED_REFERENCES[table]]
 
 
-def _unreferenced(table: str, alias: str) -> str:
-    """SQL true when no row of an unhandled foreign key points at `alias`.id."""
+# The rows deleted with a row of each table, as (table, foreign key column).
+CHILDREN = {
+    "listening_mention": [("listening_mentionhit", "mention_id")],
+    "triage_inboxitem": [("triage_decision", "item_id")],
+    "triage_case": [("triage_caseevent", "case_id"), ("triage_clockpause", "case_id")],
+    "triage_circulation": [("triage_circulationrecipient", "circulation_id")],
+}
+
+
+def _unreferenced(table: str, alias: str, depth: int = 0) -> str:
+    """SQL true when no row of an unhandled foreign key points at `alias`.id, nor at a child deleted with it."""
     q = connection.ops.quote_name
     clauses = [
-        f"NOT EXISTS (SELECT 1 FROM {q(t)} x WHERE x.{q(col)} = {alias}.id)" for t, col in unhandled_references(table)
+        f"NOT EXISTS (SELECT 1 FROM {q(t)} x{depth} WHERE x{depth}.{q(col)} = {alias}.id)"
+        for t, col in unhandled_references(table)
     ]
+    for child, column in CHILDREN.get(table, ()):
+        child_free = _unreferenced(child, f"y{depth}", depth + 1)
+        if child_free != "TRUE":
+            clauses.append(
+                f"NOT EXISTS (SELECT 1 FROM {q(child)} y{depth} WHERE y{depth}.{q(column)} = {alias}.id AND NOT ({child_free}))"
+            )
     return " AND ".join(clauses) or "TRUE"
 
 

@@ -71,6 +71,9 @@ def retention_preview_view(request, category):
     try:
         days = retention_days_parse(request.GET.get("days"))
     except RetentionChangeRejected as error:
+        if request.htmx:
+            # Shown beside the form by earshot.js; htmx swaps nothing on a 400.
+            return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
         return _page(request, error=str(error), error_category=policy.category, status=400)
     counts = _bounded_preview(policy.category, days)
     current = _bounded_preview(policy.category, policy.days) if days != policy.days and counts is not None else None

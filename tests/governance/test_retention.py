@@ -226,6 +226,21 @@ def test_a_row_of_any_other_table_referring_to_a_mention_keeps_it(world):
 
 
 @pytest.mark.django_db
+def test_a_row_referring_to_a_decision_keeps_its_item_and_mention(world):
+    w = world
+    decision = Decision.objects.get(item=w["dismissed_old"])
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE retention_test_note (id serial PRIMARY KEY,"
+                       " decision_id bigint REFERENCES triage_decision (id) DEFERRABLE INITIALLY DEFERRED)")
+        cursor.execute("INSERT INTO retention_test_note (decision_id) VALUES (%s)", [decision.pk])
+    preview = retention_preview(category=Category.DISMISSED_ITEMS, days=100)
+    result = apply(Category.DISMISSED_ITEMS, 100)
+    assert result.counts == preview and result.failed_batches == 0
+    assert Decision.objects.filter(pk=decision.pk).exists() and exists(w["dismissed_old"].mention)
+    assert not InboxItem.objects.filter(pk=w["redecided"].pk).exists()
+
+
+@pytest.mark.django_db
 def test_it_deletes_in_batches_and_counts_every_one(world, make_mention):
     old = world["now"] - 200 * DAY
     for _ in range(7):

@@ -115,6 +115,12 @@ def test_bad_days_get_a_clear_message_and_change_nothing(as_admin, days):
     assert _days() == 90 and AuditEvent.objects.count() == before
 
 
+def test_bad_days_in_an_htmx_preview_get_a_plain_refusal(as_admin):
+    response = as_admin.get(_preview_url(), {"days": "0"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/plain")
+    assert "0 days is out of range. Give a whole number of days from 1 to 36,500." in response.content.decode()
+
+
 def test_the_same_days_or_no_confirm_change_nothing(as_admin):
     same = as_admin.post(_save_url(), {"days": "90", "confirm": "save"})
     assert same.status_code == 400 and "already keeps 90 days" in same.content.decode()
