@@ -10,6 +10,8 @@ import os
 import re
 from pathlib import Path
 
+from celery.schedules import crontab as _crontab
+
 from config.env import (
     ImproperSetting,
     database_from_url,
@@ -441,6 +443,22 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# Retention (governance/retention.py): beat applies every policy once a night at this local
+# time; the page's preview of a change gives up after EARSHOT_RETENTION_PREVIEW_SECONDS.
+EARSHOT_RETENTION_HOUR = env_int("EARSHOT_RETENTION_HOUR", 2, minimum=0)
+EARSHOT_RETENTION_MINUTE = env_int("EARSHOT_RETENTION_MINUTE", 30, minimum=0)
+EARSHOT_RETENTION_PREVIEW_SECONDS = env_int("EARSHOT_RETENTION_PREVIEW_SECONDS", 10, minimum=1)
+if EARSHOT_RETENTION_HOUR > 23 or EARSHOT_RETENTION_MINUTE > 59:
+    raise ImproperSetting("EARSHOT_RETENTION_HOUR must be 0-23 and EARSHOT_RETENTION_MINUTE 0-59")
+CELERY_BEAT_SCHEDULE |= {
+    "apply retention": {
+        "task": "governance.tasks.apply_retention",
+        "schedule": _crontab(hour=EARSHOT_RETENTION_HOUR, minute=EARSHOT_RETENTION_MINUTE),
+        # A night missed (beat down) is caught up by the next one; never two queued at once.
+        "options": {"expires": 6 * 3600.0},
+    },
 }
 
 # The access list: every grant is re-confirmed by an admin every EARSHOT_ACCESS_REVIEW_DAYS;

@@ -94,7 +94,16 @@ def _address_or_none(value: str) -> str | None:
 PURGE_ACTION = "audit_log.purge"
 
 
-def audit_log_purge(*, cutoff, basis: str, triggered_by: str = "system"):
+def audit_log_purge_through(cutoff) -> int | None:
+    """The id of the newest event a purge at `cutoff` deletes (with every older one), or None for none.
+
+    The newest event of all always stays, so the chain goes on from it.
+    """
+    newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    return AuditEvent.objects.filter(at__lt=cutoff, id__lt=newest or 0).order_by("-id").values_list("id", flat=True).first()
+
+
+def audit_log_purge(*, cutoff, basis: str, triggered_by: str = "system", policy=None):
     """Delete the audit events older than `cutoff`, oldest first, and record it; the only way audit rows go.
 
     Only a run of the oldest events is deleted, so the rest still forms one chain
@@ -108,10 +117,7 @@ def audit_log_purge(*, cutoff, basis: str, triggered_by: str = "system"):
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
-        newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
-        through = (
-            AuditEvent.objects.filter(at__lt=cutoff, id__lt=newest or 0).order_by("-id").values_list("id", flat=True).first()
-        )
+        through = audit_log_purge_through(cutoff)
         deleted = 0
         if through is not None:
             # The model refuses deletes; this is the one place that may.
@@ -120,7 +126,7 @@ def audit_log_purge(*, cutoff, basis: str, triggered_by: str = "system"):
         oldest = AuditEvent.objects.order_by("id").values_list("previous_hash", flat=True).first()
         record = PurgeRecord.objects.create(
             category=PurgeRecord.Category.AUDIT_LOG, cutoff=cutoff, counts={"audit_events": deleted},
-            basis=basis[:300], triggered_by=triggered_by[:150],
+            basis=basis[:300], triggered_by=triggered_by[:150], policy=policy,
         )
         audit_event_record(
             action=PURGE_ACTION, actor_label=triggered_by[:150], obj=record,

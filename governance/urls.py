@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance import views
+from governance import retention_views, views
 
 app_name = "governance"
 
@@ -8,4 +8,7 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
     path("audit/verify/", views.audit_verify, name="audit_verify"),
+    path("retention/", retention_views.retention, name="retention"),
+    path("retention/<slug:category>/preview/", retention_views.retention_preview_view, name="retention_preview"),
+    path("retention/<slug:category>/", retention_views.retention_save, name="retention_save"),
 ]

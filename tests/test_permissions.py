@@ -76,6 +76,10 @@ def world(cast, communications, foi_team, make_item, monkeypatch):
 
     authority = PublicAuthority.objects.create(name="Borsetshire County Council", code="BOR")
     meeting = ReviewMeeting.objects.create(starts_at=timezone.now() - timedelta(hours=1))
+    from governance.models import RetentionPolicy
+
+    # Seeded by a migration; a transactional test run earlier may have flushed it.
+    RetentionPolicy.objects.get_or_create(category="untriaged_mentions", defaults={"days": 90})
     agenda_item = ReviewDecision.objects.create(meeting=meeting, authority=authority)
     return {
         "comms_alert": alerts["communications"], "foi_alert": alerts["foi-monitoring"],
@@ -199,6 +203,10 @@ def _table(world):
         "governance:audit_log": [("get", {}, _admins_only())],
         "governance:audit_export": [("get", {}, _admins_only())],
         "governance:audit_verify": [("get", {}, _admins_only())],
+        "governance:retention": [("get", {}, _admins_only())],
+        # No days given: the page says what to give, and nothing is previewed or saved.
+        "governance:retention_preview": [("get", {"category": "untriaged_mentions"}, _admins_only(400))],
+        "governance:retention_save": [("post", {"category": "untriaged_mentions"}, _admins_only(400))],
         "accounts:access": [("get", {}, _admins_only())],
         "accounts:access_grant": [("post", {}, _admins_only(400))],  # posts no valid grant: the form comes back
         "accounts:access_revoke": [("post", {"grant_id": _carys_grant()}, _admins_only(302))],  # no reason: nothing revoked
@@ -244,6 +252,8 @@ CONFIRM = {
     "triage:alert_dismiss": "dismiss", "triage:circulation_retry": "retry", "triage:case_reopen": "reopen",
     "foi_monitoring:meeting_close": "close", "accounts:access_revoke": "revoke", "accounts:access_confirm": "confirm",
     "accounts:recovery_codes": "regenerate", "accounts:totp_remove": "remove",
+
+    "governance:retention_save": "save",
 }
 
 
