@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance import views
+from governance import subject_access_views, views
 
 app_name = "governance"
 
@@ -8,4 +8,8 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
     path("audit/verify/", views.audit_verify, name="audit_verify"),
+    path("subject-access/", subject_access_views.subject_access, name="subject_access"),
+    path("subject-access/export/", subject_access_views.subject_access_export_view, name="subject_access_export"),
+    path("subject-access/erasure/preview/", subject_access_views.erasure_preview_view, name="erasure_preview"),
+    path("subject-access/erasure/", subject_access_views.erasure_view, name="erasure"),
 ]
