@@ -182,6 +182,11 @@ def _table(world):
         "governance:audit_log": [("get", {}, _admins_only())],
         "governance:audit_export": [("get", {}, _admins_only())],
         "governance:audit_verify": [("get", {}, _admins_only())],
+        # Subject access: the person is only ever sent by POST; an empty form comes back with its message.
+        "governance:subject_access": [("get", {}, _admins_only()), ("post", {}, _admins_only(400))],
+        "governance:subject_access_export": [("post", {}, _admins_only(400))],
+        "governance:erasure_preview": [("post", {}, _admins_only(400))],
+        "governance:erasure": [("post", {}, _admins_only(400))],
         "accounts:access": [("get", {}, _admins_only())],
         "accounts:access_grant": [("post", {}, _admins_only(400))],  # posts no valid grant: the form comes back
         "accounts:access_revoke": [("post", {"grant_id": _carys_grant()}, _admins_only(302))],  # no reason: nothing revoked
@@ -225,6 +230,7 @@ CONFIRM = {
     "listening:saved_search_archive": "archive", "listening:credential_delete": "delete", "listening:credential_test": "test",
     "triage:alert_dismiss": "dismiss", "triage:circulation_retry": "retry", "triage:case_reopen": "reopen",
     "foi_monitoring:meeting_close": "close", "accounts:access_revoke": "revoke", "accounts:access_confirm": "confirm",
+    "governance:erasure": "erase",
 }
 
 
