@@ -57,7 +57,9 @@ class WatchListMember(models.Model):
     @property
     def audit_repr(self) -> str:
         # The audit log is never edited, so it names the row, not the person (see governance.subject_access).
-        return f"watch list member {self.pk} ({self.get_platform_display()})"
+        # A member deleted through an admin inline has lost its id by the time the event is written.
+        which = f"watch list member {self.pk}" if self.pk else "a watch list member"
+        return f"{which} ({self.get_platform_display()})"
 
     def save(self, *args, **kwargs):
         self.handle = self.handle.strip().lstrip("@")
