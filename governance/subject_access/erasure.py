@@ -11,7 +11,12 @@ from django.utils import timezone
 
 from governance.models import ErasureRecord
 from governance.services import audit_event_record
-from governance.subject_access.finding import Findings, bounded_statement_time, subject_access_find
+from governance.subject_access.finding import (
+    Findings,
+    bounded_statement_time,
+    statement_timeout_refused,
+    subject_access_find,
+)
 from governance.subject_access.matching import Matcher, Subject
 from listening.models import Mention, WatchListMember
 from foi_monitoring.models import AuthoritySignal
@@ -142,7 +147,7 @@ def _apply(subject: Subject, marker: str) -> dict[str, int]:
 
 def erasure_preview(*, subject: Subject) -> dict[str, int]:
     """What the erasure would do now, per table: the erasure run and rolled back."""
-    with transaction.atomic():
+    with statement_timeout_refused(), transaction.atomic():
         counts = _apply(subject, erased_marker())
         transaction.set_rollback(True)
     return counts
@@ -163,7 +168,7 @@ def erasure_reason_clean(*, subject: Subject, reason: str) -> str:
 def subject_erase(*, subject: Subject, reason: str, expected: dict, actor, ip: str | None = None) -> ErasureRecord:
     """Erase the subject's data if it is still what the preview counted; record counts only."""
     reason = erasure_reason_clean(subject=subject, reason=reason)
-    with transaction.atomic():
+    with statement_timeout_refused(), transaction.atomic():
         counts = _apply(subject, erased_marker())
         if counts != expected:
             raise ErasureChanged(counts)

@@ -1,9 +1,10 @@
 """Everything Earshot holds about a subject: the search behind the summary page, the export and the erasure."""
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 
 from foi_monitoring.models import AuthoritySignal
@@ -82,8 +83,26 @@ def bounded_statement_time() -> None:
         cursor.execute(f"SET LOCAL statement_timeout = {int(STATEMENT_TIMEOUT_MS)}")
 
 
+@contextmanager
+def statement_timeout_refused():
+    """Turn a statement stopped by STATEMENT_TIMEOUT_MS into a SubjectError with a message."""
+    try:
+        yield
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", "") == "57014":  # query_canceled
+            raise SubjectError(
+                f"The search took longer than {STATEMENT_TIMEOUT_MS // 1000} seconds and was stopped. Nothing was changed."
+            ) from None
+        raise
+
+
 def subject_access_find(subject: Subject) -> Findings:
     """Search every place that can hold the subject's data (governance.subject_access.places)."""
+    with statement_timeout_refused():
+        return _find(subject)
+
+
+def _find(subject: Subject) -> Findings:
     matcher = Matcher(subject)
     found = Findings(subject=subject)
     with transaction.atomic():
