@@ -15,7 +15,7 @@ from django.contrib.admin.actions import delete_selected
 from django.db import transaction
 
 from governance.models import AuditEvent
-from governance.services import audit_event_record, client_ip
+from governance.services import audit_event_record, audit_repr, client_ip
 
 # Form fields that stand for the password: recorded as "password", one name for all.
 PASSWORD_FIELDS = frozenset({"password", "password1", "password2", "usable_password", "set_usable_password"})
@@ -32,11 +32,11 @@ def inline_changes(formsets) -> list[dict]:
     for formset in formsets or ():
         entry = {
             "model": formset.model._meta.label_lower,
-            "added": [str(obj) for obj in getattr(formset, "new_objects", ())],
+            "added": [audit_repr(obj) for obj in getattr(formset, "new_objects", ())],
             "changed": [
-                {"object": str(obj), "fields": sorted(fields)} for obj, fields in getattr(formset, "changed_objects", ())
+                {"object": audit_repr(obj), "fields": sorted(fields)} for obj, fields in getattr(formset, "changed_objects", ())
             ],
-            "deleted": [str(obj) for obj in getattr(formset, "deleted_objects", ())],
+            "deleted": [audit_repr(obj) for obj in getattr(formset, "deleted_objects", ())],
         }
         if entry["added"] or entry["changed"] or entry["deleted"]:
             changes.append(entry)

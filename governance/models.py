@@ -186,3 +186,28 @@ class RetentionPolicy(models.Model):
 
     def __str__(self):
         return f"{self.get_category_display()}: {self.days} days"
+
+
+class ErasureRecord(models.Model):
+    """One erasure of a person's data (governance.subject_access): who, when, why and counts only.
+
+    Never the handle or the name: the record outlives the data it describes, so it
+    must not hold it again. The reason is checked for the handle and name before saving.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # PROTECT: people are deactivated, never deleted, while records name them.
+    erased_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    platform = models.CharField(max_length=20)
+    reason = models.CharField(max_length=300)
+    counts = models.JSONField(default=dict, help_text="Rows deleted, anonymised or redacted, per table.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Erasure {self.pk} on {self.created_at:%Y-%m-%d}: {self.total} rows"
+
+    @property
+    def total(self) -> int:
+        return sum(v for v in self.counts.values() if isinstance(v, int))

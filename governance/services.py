@@ -10,6 +10,17 @@ from governance.models import GENESIS_HASH, AuditEvent, audit_hash
 AUDIT_CHAIN_LOCK_KEY = 4_741_234_905_117_101
 
 
+def audit_repr(obj: models.Model) -> str:
+    """How the audit log names an object: its `audit_repr` where it has one, else its str().
+
+    Rows that hold a post or its author's details (a mention, an inbox item, a
+    circulation, a watch-list member) give their kind and id instead: the audit log
+    is never edited, so it must not hold what an erasure has to remove.
+    """
+    named = getattr(obj, "audit_repr", None)
+    return named if isinstance(named, str) else str(obj)
+
+
 def audit_event_record(
     *,
     action: str,
@@ -36,7 +47,7 @@ def audit_event_record(
         actor_label=actor_label or (actor.get_username() if actor is not None and actor.is_authenticated else "system"),
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:300] if obj is not None else "",
+        object_repr=audit_repr(obj)[:300] if obj is not None else "",
         ip=str(ipaddress.ip_address(ip)) if ip else None,
     )
     with transaction.atomic(), connection.cursor() as cursor:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance import retention_views, views
+from governance import retention_views, subject_access_views, views
 
 app_name = "governance"
 
@@ -11,4 +11,8 @@ urlpatterns = [
     path("retention/", retention_views.retention, name="retention"),
     path("retention/<slug:category>/preview/", retention_views.retention_preview_view, name="retention_preview"),
     path("retention/<slug:category>/", retention_views.retention_save, name="retention_save"),
+    path("subject-access/", subject_access_views.subject_access, name="subject_access"),
+    path("subject-access/export/", subject_access_views.subject_access_export_view, name="subject_access_export"),
+    path("subject-access/erasure/preview/", subject_access_views.erasure_preview_view, name="erasure_preview"),
+    path("subject-access/erasure/", subject_access_views.erasure_view, name="erasure"),
 ]

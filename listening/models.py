@@ -54,6 +54,13 @@ class WatchListMember(models.Model):
     def __str__(self):
         return f"@{self.handle} ({self.get_platform_display()})"
 
+    @property
+    def audit_repr(self) -> str:
+        # The audit log is never edited, so it names the row, not the person (see governance.subject_access).
+        # A member deleted through an admin inline has lost its id by the time the event is written.
+        which = f"watch list member {self.pk}" if self.pk else "a watch list member"
+        return f"{which} ({self.get_platform_display()})"
+
     def save(self, *args, **kwargs):
         self.handle = self.handle.strip().lstrip("@")
         super().save(*args, **kwargs)
@@ -345,6 +352,11 @@ class Mention(models.Model):
 
     def __str__(self):
         return f"{self.platform}:{self.external_id} by @{self.author_handle}"
+
+    @property
+    def audit_repr(self) -> str:
+        # The audit log is never edited, so it names the row, not the author (see governance.subject_access).
+        return f"mention {self.pk} ({self.platform})"
 
     @property
     def safe_url(self) -> str:

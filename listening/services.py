@@ -5,6 +5,7 @@ search harvests and channels) and `listening.dispatch` (what starts when, within
 each platform's shared request budget and monthly spend).
 """
 
+import hashlib
 import uuid
 from datetime import datetime
 
@@ -84,7 +85,9 @@ def saved_search_save(*, form, actor, ip: str | None = None):
             obj=search,
             ip=ip,
             details={
-                "query": search.query,
+                # A query may name a person (from:handle); the audit log is never edited, so it
+                # keeps a fingerprint that proves what the query was, not the query itself.
+                "query_sha256": hashlib.sha256(search.query.encode("utf-8")).hexdigest(),
                 "platforms": sorted(wanted),
                 "enabled": search.enabled,
                 "fields": sorted(form.changed_data),

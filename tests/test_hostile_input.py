@@ -104,6 +104,11 @@ PARAMETERS = {
     "governance:retention": [],
     "governance:retention_preview": ["days"],
     "governance:retention_save": ["days", "confirm"],
+
+    "governance:subject_access": ["platform", "handle", "name"],
+    "governance:subject_access_export": ["platform", "handle", "name"],
+    "governance:erasure_preview": ["platform", "handle", "name", "reason"],
+    "governance:erasure": ["platform", "handle", "name", "reason", "preview", "confirm"],
     "accounts:access": [],
     "accounts:access_grant": ["user", "team", "role", "reason", "expires_on"],
     "accounts:access_revoke": ["confirm", "reason"],

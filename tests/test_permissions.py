@@ -207,6 +207,12 @@ def _table(world):
         # No days given: the page says what to give, and nothing is previewed or saved.
         "governance:retention_preview": [("get", {"category": "untriaged_mentions"}, _admins_only(400))],
         "governance:retention_save": [("post", {"category": "untriaged_mentions"}, _admins_only(400))],
+
+        # Subject access: the person is only ever sent by POST; an empty form comes back with its message.
+        "governance:subject_access": [("get", {}, _admins_only()), ("post", {}, _admins_only(400))],
+        "governance:subject_access_export": [("post", {}, _admins_only(400))],
+        "governance:erasure_preview": [("post", {}, _admins_only(400))],
+        "governance:erasure": [("post", {}, _admins_only(400))],
         "accounts:access": [("get", {}, _admins_only())],
         "accounts:access_grant": [("post", {}, _admins_only(400))],  # posts no valid grant: the form comes back
         "accounts:access_revoke": [("post", {"grant_id": _carys_grant()}, _admins_only(302))],  # no reason: nothing revoked
@@ -254,6 +260,8 @@ CONFIRM = {
     "accounts:recovery_codes": "regenerate", "accounts:totp_remove": "remove",
 
     "governance:retention_save": "save",
+
+    "governance:erasure": "erase",
 }
 
 

@@ -25,7 +25,9 @@ class CaseActionRejected(ValueError):
 
 def _record(case: Case, *, action: str, actor, note: str = "", ip: str | None = None, **details) -> None:
     CaseEvent.objects.create(case=case, action=action, actor=actor, note=note, details=details)
-    audit_event_record(action=f"case.{action}", actor=actor, obj=case, ip=ip, details={"note": note, **details})
+    # The note stays on the case's history; the audit log, which is never edited, holds only its length,
+    # so erasing a person (governance.subject_access) never needs to change it.
+    audit_event_record(action=f"case.{action}", actor=actor, obj=case, ip=ip, details={"note_length": len(note), **details})
 
 
 def _clean_note(note: str, *, required: bool = False, what: str = "a note") -> str:

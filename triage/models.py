@@ -36,6 +36,11 @@ class InboxItem(models.Model):
         return f"{self.team}: {self.mention}"
 
     @property
+    def audit_repr(self) -> str:
+        # The audit log is never edited, so it names the item, not the post's author.
+        return f"{self.team}: inbox item {self.pk}"
+
+    @property
     def latest_decision(self):
         decisions = getattr(self, "_prefetched_objects_cache", {}).get("decisions")
         if decisions is not None:
@@ -234,6 +239,11 @@ class Circulation(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.subject}"
+
+    @property
+    def audit_repr(self) -> str:
+        # The subject quotes the post and its author; the audit log is never edited.
+        return f"{self.get_kind_display()} {self.pk}"
 
     @property
     def has_failed(self) -> bool:
