@@ -182,6 +182,9 @@ def _table(world):
         "governance:audit_log": [("get", {}, _admins_only())],
         "governance:audit_export": [("get", {}, _admins_only())],
         "governance:audit_verify": [("get", {}, _admins_only())],
+        # The transparency report names no one and is written to be published: everyone with a role reads it.
+        **{f"governance:{name}": [("get", {}, _everyone_with_a_role())]
+           for name in ("transparency", "transparency_print", "transparency_json", "transparency_csv")},
         "accounts:access": [("get", {}, _admins_only())],
         "accounts:access_grant": [("post", {}, _admins_only(400))],  # posts no valid grant: the form comes back
         "accounts:access_revoke": [("post", {"grant_id": _carys_grant()}, _admins_only(302))],  # no reason: nothing revoked
