@@ -79,7 +79,7 @@ def monitoring_section() -> dict:
             "saved_searches": searches.get(p, 0), "channels": channels.get(p, 0),
         }
         # Platforms no longer in the code's list (a retired source) still show, last.
-        for p in known + sorted(set(searches) | set(channels) - set(known))
+        for p in known + sorted((set(searches) | set(channels)) - set(known))
     ]
     return {
         "monitors_social_media": any(p["social_media"] for p in platforms),

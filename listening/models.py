@@ -77,7 +77,8 @@ class SavedSearch(models.Model):
     # What the transparency report says this search is for, and whether its query may be published there.
     purpose_statement = models.TextField(
         "why this search is run", max_length=1000, blank=True,
-        help_text="In plain words, for the transparency report: what this search looks for and why.",
+        help_text="In plain words, for the transparency report, which may be published: what this search "
+        "looks for and why. Name no one.",
     )
     publishable = models.BooleanField(
         "publish the query", default=False,

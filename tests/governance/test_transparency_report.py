@@ -170,6 +170,7 @@ def test_every_number_equals_a_direct_count_in_the_database(seeded, settings):
     ))
     channels = dict(_sql("SELECT platform, count(*) FROM listening_channel WHERE enabled GROUP BY platform"))
     got = report["monitoring"]["platforms"]
+    assert sorted(p["platform"] for p in got) == sorted(set(searches) | set(channels))  # each platform once
     assert {p["platform"]: p["saved_searches"] for p in got} == {p: searches.get(p, 0) for p in set(searches) | set(channels)}
     assert {p["platform"]: p["channels"] for p in got} == {p: channels.get(p, 0) for p in set(searches) | set(channels)}
     assert searches == {"x": 3, "mastodon": 1, "bluesky": 1} and channels == {"rss": 1, "x": 1}  # the seed is what we think
@@ -476,3 +477,11 @@ def test_it_refuses_a_privacy_notice_address_that_is_not_http(value):
     result = subprocess.run([sys.executable, "-c", "import config.settings"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "EARSHOT_PRIVACY_NOTICE_URL must be an http:// or https:// address" in result.stderr
+
+
+def test_every_demo_search_says_what_it_is_for():
+    from listening.demo import FOI_SEARCH, OTHER_TEAM_SEARCHES, PURPOSE_STATEMENTS, communications_searches
+
+    names = [row[0] for row in communications_searches("regulator")] + [row[1] for row in OTHER_TEAM_SEARCHES] + [FOI_SEARCH[0]]
+    assert set(PURPOSE_STATEMENTS) == set(names)
+    assert all(statement for statement, _ in PURPOSE_STATEMENTS.values())
