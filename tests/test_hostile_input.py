@@ -66,8 +66,12 @@ PARAMETERS = {
     "triage:case_close": ["resolution", "note"],
     "triage:case_reopen": ["confirm", "note"],
     "listening:saved_searches": [],
-    "listening:saved_search_new": ["team", "name", "query", "purpose", "purpose_statement", "publishable", "platforms", "interval_minutes", "enabled"],
-    "listening:saved_search_edit": ["team", "name", "query", "purpose", "purpose_statement", "publishable", "platforms", "interval_minutes", "enabled"],
+    "listening:saved_search_new": [
+        "team", "name", "query", "purpose", "purpose_statement", "publishable", "platforms", "interval_minutes", "enabled",
+    ],
+    "listening:saved_search_edit": [
+        "team", "name", "query", "purpose", "purpose_statement", "publishable", "platforms", "interval_minutes", "enabled",
+    ],
     "listening:saved_search_check": ["query", "platforms"],
     "listening:saved_search_try": ["query", "days"],
     "listening:saved_search_archive": ["confirm"],
