@@ -280,6 +280,10 @@ if EARSHOT_SAR_NATION not in ("england-and-wales", "scotland", "northern-ireland
     raise ImproperSetting("EARSHOT_SAR_NATION must be england-and-wales, scotland or northern-ireland")
 # The address links in emails point at (circulations, digests, alerts).
 EARSHOT_BASE_URL = env_str("EARSHOT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The body's privacy notice, linked from the transparency report; blank: the report says none is set.
+EARSHOT_PRIVACY_NOTICE_URL = (env_str("EARSHOT_PRIVACY_NOTICE_URL", "") or "").strip()
+if EARSHOT_PRIVACY_NOTICE_URL and not re.fullmatch(r"https?://[^\s<>\"']+", EARSHOT_PRIVACY_NOTICE_URL, re.IGNORECASE):
+    raise ImproperSetting("EARSHOT_PRIVACY_NOTICE_URL must be an http:// or https:// address")
 # Spike alerts: defaults for a saved search with no thresholds of its own.
 EARSHOT_SPIKE_RATIO = env_int("EARSHOT_SPIKE_RATIO", 3, minimum=1)
 EARSHOT_SPIKE_MIN_COUNT = env_int("EARSHOT_SPIKE_MIN_COUNT", 10, minimum=1)

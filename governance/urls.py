@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance import retention_views, subject_access_views, views
+from governance import retention_views, subject_access_views, transparency_views, views
 
 app_name = "governance"
 
@@ -15,4 +15,8 @@ urlpatterns = [
     path("subject-access/export/", subject_access_views.subject_access_export_view, name="subject_access_export"),
     path("subject-access/erasure/preview/", subject_access_views.erasure_preview_view, name="erasure_preview"),
     path("subject-access/erasure/", subject_access_views.erasure_view, name="erasure"),
+    path("transparency/", transparency_views.transparency, name="transparency"),
+    path("transparency/print/", transparency_views.transparency_print, name="transparency_print"),
+    path("transparency.json", transparency_views.transparency_json, name="transparency_json"),
+    path("transparency.csv", transparency_views.transparency_csv, name="transparency_csv"),
 ]

@@ -52,7 +52,10 @@ class SavedSearchAdminForm(forms.ModelForm):
 
     class Meta:
         model = SavedSearch
-        fields = ["team", "name", "query", "purpose", "platforms", "interval_minutes", "enabled"]
+        fields = [
+            "team", "name", "query", "purpose", "purpose_statement", "publishable", "platforms", "interval_minutes",
+            "enabled",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,7 +133,7 @@ class SavedSearchAdmin(AuditedModelAdmin):
     """Saved searches, saved through the same audited service as the app; deleting archives."""
 
     form = SavedSearchAdminForm
-    list_display = ("name", "team", "purpose", "enabled", "interval_minutes", "updated_at", "archived_at")
+    list_display = ("name", "team", "purpose", "publishable", "enabled", "interval_minutes", "updated_at", "archived_at")
     list_filter = (ArchivedListFilter, "team", "purpose", "enabled")
     search_fields = ("name", "query")
     readonly_fields = ("owner", "archived_at", "created_at", "updated_at")

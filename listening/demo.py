@@ -70,6 +70,22 @@ FOI_SEARCH = (
     Purpose.FOI_MONITORING,
 )
 
+# What each demo search is for, and whether its query is published, as the transparency report shows them.
+# The FOI group's query stays unpublished: it shows how a withheld query reads in the report.
+PURPOSE_STATEMENTS = {
+    "Replies to the Commissioner": ("To see and answer posts addressed to the Commissioner's account.", True),
+    "Says “the ICO”": ("To find questions and complaints about the regulator that do not tag its account.", True),
+    "Links to our site": ("To see which of the regulator's guidance is being shared and discussed.", True),
+    "Registration letter and fee scams": ("To warn people about scam letters asking for a data protection fee.", True),
+    "Tech journalists": ("To answer journalists' requests for comment quickly.", True),
+    "Questions for the helpline": ("To answer data protection questions asked in public.", True),
+    "Complaints about organisations": ("To point people who complain about an organisation to the right route.", True),
+    "FOI chatter about public authorities": (
+        "To find public authorities whose FOI performance is of concern, for the FOI enforcement group's review meetings.",
+        False,
+    ),
+}
+
 
 @dataclass(frozen=True)
 class DemoPerson:
@@ -127,8 +143,10 @@ def demo_load(*, interval_minutes: int = 1) -> list[DemoPerson]:
         for team, name, query, purpose in wanted:
             if SavedSearch.objects.filter(team=team, name=name).exists():
                 continue
+            statement, publishable = PURPOSE_STATEMENTS.get(name, ("", False))
             search = SavedSearch(
-                team=team, name=name, query=query, purpose=purpose, interval_minutes=interval_minutes, owner=owner
+                team=team, name=name, query=query, purpose=purpose, interval_minutes=interval_minutes, owner=owner,
+                purpose_statement=statement, publishable=publishable,
             )
             search.full_clean()
             search.save()

@@ -10,8 +10,14 @@ class SavedSearchForm(forms.ModelForm):
 
     class Meta:
         model = SavedSearch
-        fields = ["team", "name", "query", "purpose", "platforms", "interval_minutes", "enabled"]
-        widgets = {"query": forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"})}
+        fields = [
+            "team", "name", "query", "purpose", "purpose_statement", "publishable", "platforms", "interval_minutes",
+            "enabled",
+        ]
+        widgets = {
+            "query": forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"}),
+            "purpose_statement": forms.Textarea(attrs={"rows": 2}),
+        }
 
     def __init__(self, *args, access, **kwargs):
         super().__init__(*args, **kwargs)

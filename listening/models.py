@@ -81,6 +81,17 @@ class SavedSearch(models.Model):
         default=5, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)], help_text="Minutes between harvests."
     )
     enabled = models.BooleanField(default=True)
+    # What the transparency report says this search is for, and whether its query may be published there.
+    purpose_statement = models.TextField(
+        "why this search is run", max_length=1000, blank=True,
+        help_text="In plain words, for the transparency report, which may be published: what this search "
+        "looks for and why. Name no one.",
+    )
+    publishable = models.BooleanField(
+        "publish the query", default=False,
+        help_text="Show this search's query text in the transparency report. Leave off where the query "
+        "names people or would help someone avoid it.",
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

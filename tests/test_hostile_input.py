@@ -74,8 +74,12 @@ PARAMETERS = {
     "triage:case_close": ["resolution", "note"],
     "triage:case_reopen": ["confirm", "note"],
     "listening:saved_searches": [],
-    "listening:saved_search_new": ["team", "name", "query", "purpose", "platforms", "interval_minutes", "enabled"],
-    "listening:saved_search_edit": ["team", "name", "query", "purpose", "platforms", "interval_minutes", "enabled"],
+    "listening:saved_search_new": [
+        "team", "name", "query", "purpose", "purpose_statement", "publishable", "platforms", "interval_minutes", "enabled",
+    ],
+    "listening:saved_search_edit": [
+        "team", "name", "query", "purpose", "purpose_statement", "publishable", "platforms", "interval_minutes", "enabled",
+    ],
     "listening:saved_search_check": ["query", "platforms"],
     "listening:saved_search_try": ["query", "days"],
     "listening:saved_search_archive": ["confirm"],
@@ -109,6 +113,11 @@ PARAMETERS = {
     "governance:subject_access_export": ["platform", "handle", "name"],
     "governance:erasure_preview": ["platform", "handle", "name", "reason"],
     "governance:erasure": ["platform", "handle", "name", "reason", "preview", "confirm"],
+
+    "governance:transparency": [],
+    "governance:transparency_print": [],
+    "governance:transparency_json": [],
+    "governance:transparency_csv": [],
     "accounts:access": [],
     "accounts:access_grant": ["user", "team", "role", "reason", "expires_on"],
     "accounts:access_revoke": ["confirm", "reason"],

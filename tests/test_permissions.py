@@ -213,6 +213,10 @@ def _table(world):
         "governance:subject_access_export": [("post", {}, _admins_only(400))],
         "governance:erasure_preview": [("post", {}, _admins_only(400))],
         "governance:erasure": [("post", {}, _admins_only(400))],
+
+        # The transparency report names no one and is written to be published: everyone with a role reads it.
+        **{f"governance:{name}": [("get", {}, _everyone_with_a_role())]
+           for name in ("transparency", "transparency_print", "transparency_json", "transparency_csv")},
         "accounts:access": [("get", {}, _admins_only())],
         "accounts:access_grant": [("post", {}, _admins_only(400))],  # posts no valid grant: the form comes back
         "accounts:access_revoke": [("post", {"grant_id": _carys_grant()}, _admins_only(302))],  # no reason: nothing revoked
