@@ -45,6 +45,8 @@ COLUMNS: dict[str, str] = {
     "listening_watchlist.description": _TEXT, "listening_watchlist.name": _STAFF, "listening_watchlist.x_list_id": _CODE,
     "listening_savedsearch.query": "a query naming the person stops the erasure until an officer changes it",
     "listening_savedsearch.name": _STAFF, "listening_savedsearch.purpose": _CODE,
+    "listening_savedsearch.purpose_statement": "why the organisation runs the search: staff configuration, published "
+                                               "in the transparency report",
     "listening_savedsearchplatform.notes": _TEXT, "listening_savedsearchplatform.last_error": _TEXT,
     "listening_savedsearchplatform.cursor": "a platform's paging token", "listening_savedsearchplatform.last_status": _CODE,
     "listening_savedsearchplatform.platform": _CODE,
@@ -91,6 +93,9 @@ COLUMNS: dict[str, str] = {
     **{f"accounts_accessgrant.{c}": _STAFF for c in ("role", "reason", "revoke_reason")},
     "django_admin_log.object_repr": _TEXT, "django_admin_log.change_message": _TEXT,
     "django_admin_log.object_id": "a row's id",
+    **{f"{table}.{c}": "staff two-factor devices and recovery codes" for table, c in (
+        ("otp_totp_totpdevice", "key"), ("otp_totp_totpdevice", "name"),
+        ("otp_static_staticdevice", "name"), ("otp_static_statictoken", "token"))},
     "django_session.session_key": "a random key",
     "django_session.session_data": "staff sign-in state; the subject access pages send the handle by POST and never "
                                    "put it in a message",
