@@ -115,6 +115,21 @@ def _table(world):
             ("post", {"item_id": c.id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
             ("post", {"item_id": f.id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
         ],
+        **{
+            f"triage:{action}": [
+                ("post", {"item_id": c.id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+                ("post", {"item_id": f.id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+            ]
+            for action in ("claim", "release", "take_over", "assign", "undo")
+        },
+        "triage:holders": [
+            ("get", {"slug": "communications"}, _everyone_with_a_role(foi=403)),
+            ("get", {"slug": "foi-monitoring"}, _everyone_with_a_role(comms=403)),
+        ],
+        "triage:bulk": [
+            ("post", {"slug": "communications"}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+            ("post", {"slug": "foi-monitoring"}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
         "triage:circulate": [
             ("get", {"item_id": c.id}, _everyone_with_a_role(foi=403)),
             ("get", {"item_id": f.id}, _everyone_with_a_role(comms=403)),
@@ -225,6 +240,7 @@ CONFIRM = {
     "listening:saved_search_archive": "archive", "listening:credential_delete": "delete", "listening:credential_test": "test",
     "triage:alert_dismiss": "dismiss", "triage:circulation_retry": "retry", "triage:case_reopen": "reopen",
     "foi_monitoring:meeting_close": "close", "accounts:access_revoke": "revoke", "accounts:access_confirm": "confirm",
+    "triage:claim": "claim", "triage:release": "release", "triage:take_over": "take_over",
 }
 
 
