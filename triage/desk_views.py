@@ -16,7 +16,9 @@ from accounts.access import ANY_ROLE, role_required
 from governance.services import client_ip
 from triage import selectors
 from triage.bulk import ACTIONS, BulkRejected, inbox_items_bulk, matching_item_ids
-from triage.claims import HoldRejected, inbox_item_assign, inbox_item_claim, inbox_item_release, inbox_item_take_over, team_members
+from triage.claims import (
+    HoldRejected, inbox_item_assign, inbox_item_claim, inbox_item_release, inbox_item_take_over, team_members,
+)
 from triage.models import InboxItem, InformationRequestType, Outcome
 from triage.undo import UNDO_SESSION_KEY, UndoRejected, decision_undo
 from triage.views import _row_id, _team_or_403
@@ -95,7 +97,8 @@ def release(request, item_id):
     """Let go of one's own claim: sent by the item page as the officer leaves it."""
     item = _item_or_403(request, item_id)
     if not _confirmed(request, "release"):
-        return _refuse(request, "Press “Release” to let go of the item.", back=reverse("triage:item", kwargs={"item_id": item.pk}))
+        back = reverse("triage:item", kwargs={"item_id": item.pk})
+        return _refuse(request, "Press “Release” to let go of the item.", back=back)
     inbox_item_release(item=item, actor=request.user)
     if request.htmx or request.headers.get("Sec-Fetch-Mode") == "no-cors":
         return HttpResponse(status=204)

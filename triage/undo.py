@@ -45,7 +45,9 @@ def decision_undo(*, decision_id: int, actor, ip: str | None = None) -> InboxIte
             raise UndoRejected("It is too late to undo that decision; change it on the item's page instead.")
         now = timezone.now()
         Decision.objects.filter(pk=decision.pk).update(undone_at=now, undone_by=actor)
-        earlier = item.decisions.filter(undone_at__isnull=True).exclude(pk=decision.pk).order_by("-decided_at", "-id").first()
+        earlier = (
+            item.decisions.filter(undone_at__isnull=True).exclude(pk=decision.pk).order_by("-decided_at", "-id").first()
+        )
         if earlier is not None:
             status, decided_at = InboxItem.Status.DONE, earlier.decided_at
             case_open_for_decision(item=item, decision=earlier, actor=actor, ip=ip)
