@@ -380,3 +380,21 @@ def test_the_inbox_shows_who_holds_what_in_a_fixed_number_of_queries(
         body = carys.get(url).content.decode()
     assert body.count("Being triaged by dafydd") == 10 and body.count("Assigned to dafydd") == 5
     assert body.count("Assigned to you") == 5
+
+
+def test_the_holders_poll_answers_only_for_the_teams_own_items(carys, communications, foi_team, make_item, foi_member):
+    ours, theirs = make_item(communications), make_item(foi_team)
+    InboxItem.objects.filter(pk=theirs.pk).update(claimed_by=foi_member, claimed_at=timezone.now())
+    body = carys.get(reverse("triage:holders", args=["communications"]), {"ids": f"{ours.id},{theirs.id}"}).content.decode()
+    assert f'id="holder-{ours.id}"' in body and f'id="holder-{theirs.id}"' not in body and "grace" not in body
+    assert carys.get(reverse("triage:holders", args=["foi-monitoring"]), {"ids": str(theirs.id)}).status_code == 403
+    many = ",".join(str(n) for n in range(1, 3000))  # past HOLDERS_MAX_IDS, under the request guard
+    assert carys.get(reverse("triage:holders", args=["communications"]), {"ids": many}).status_code == 200
+
+
+def test_without_javascript_the_item_page_claims_with_a_button(carys, communications, make_item, comms_officer):
+    item = make_item(communications)
+    page = carys.post(reverse("triage:claim", args=[item.id]), {"confirm": "claim"}, follow=True).content.decode()
+    assert "You are triaging this item" in page
+    item.refresh_from_db()
+    assert item.claimed_by == comms_officer
