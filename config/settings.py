@@ -357,6 +357,12 @@ EARSHOT_DEMO_PAGES_PER_RUN = env_int("EARSHOT_DEMO_PAGES_PER_RUN", 2)
 # Bounds on what a request may ask of the server (config/request_guard.py and the views).
 EARSHOT_REQUEST_VALUE_MAX_LENGTH = env_int("EARSHOT_REQUEST_VALUE_MAX_LENGTH", 20_000)
 EARSHOT_DECISION_NOTE_MAX_LENGTH = env_int("EARSHOT_DECISION_NOTE_MAX_LENGTH", 5_000)
+# Opening an item claims it for this long; the open page renews the claim every 30 seconds.
+EARSHOT_CLAIM_SECONDS = env_int("EARSHOT_CLAIM_SECONDS", 120)
+# How long after a decision its maker may still undo it (the toast shows for 10 seconds).
+EARSHOT_UNDO_SECONDS = env_int("EARSHOT_UNDO_SECONDS", 60)
+# The most inbox items one bulk action may touch; more is refused with a message.
+EARSHOT_BULK_MAX_ITEMS = env_int("EARSHOT_BULK_MAX_ITEMS", 500)
 # "Try it" on a saved search stops reading stored mentions after this long and says so.
 EARSHOT_TRY_IT_BUDGET_SECONDS = env_int("EARSHOT_TRY_IT_BUDGET_SECONDS", 2)
 

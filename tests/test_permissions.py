@@ -136,6 +136,21 @@ def _table(world):
             ("post", {"item_id": c.id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
             ("post", {"item_id": f.id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
         ],
+        **{
+            f"triage:{action}": [
+                ("post", {"item_id": c.id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+                ("post", {"item_id": f.id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+            ]
+            for action in ("claim", "release", "take_over", "assign", "undo")
+        },
+        "triage:holders": [
+            ("get", {"slug": "communications"}, _everyone_with_a_role(foi=403)),
+            ("get", {"slug": "foi-monitoring"}, _everyone_with_a_role(comms=403)),
+        ],
+        "triage:bulk": [
+            ("post", {"slug": "communications"}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
+            ("post", {"slug": "foi-monitoring"}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
+        ],
         "triage:circulate": [
             ("get", {"item_id": c.id}, _everyone_with_a_role(foi=403)),
             ("get", {"item_id": f.id}, _everyone_with_a_role(comms=403)),
@@ -266,6 +281,8 @@ CONFIRM = {
     "governance:retention_save": "save",
 
     "governance:erasure": "erase",
+
+    "triage:claim": "claim", "triage:release": "release", "triage:take_over": "take_over",
 }
 
 

@@ -89,6 +89,17 @@ def case_open_for_decision(*, item: InboxItem, decision: Decision, actor, ip: st
     return case
 
 
+def case_close_for_undo(*, item: InboxItem, actor, ip: str | None = None) -> Case | None:
+    """Close the case an undone decision opened: it keeps its reference and history, and reopens if decided again."""
+    case = Case.objects.select_for_update().filter(item=item).first()
+    if case is not None and case.status != Case.Status.CLOSED:
+        case.status, case.resolution, case.closed_at = Case.Status.CLOSED, Case.Resolution.REDECIDED, timezone.now()
+        case.due_date = None
+        case.save(update_fields=["status", "resolution", "closed_at", "due_date"])
+        _record(case, action="closed", actor=actor, ip=ip, resolution=case.resolution, undone=True)
+    return case
+
+
 def _locked(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
 

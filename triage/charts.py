@@ -150,7 +150,7 @@ def team_charts(*, team, range_key: str = "48h", now: datetime | None = None) ->
     # 3. Decisions by outcome.
     per_outcome: dict[str, dict] = {}
     for row in (
-        Decision.objects.filter(item__team=team, decided_at__gte=start, decided_at__lte=now)
+        Decision.objects.filter(item__team=team, decided_at__gte=start, decided_at__lte=now, undone_at__isnull=True)
         .annotate(bucket=Trunc("decided_at", unit, tzinfo=LONDON)).values("outcome", "bucket").annotate(n=Count("id"))
     ):
         per_outcome.setdefault(row["outcome"], {})[_key(row["bucket"], unit)] = row["n"]

@@ -221,7 +221,10 @@ def scheduled_mail_send(*, now: datetime | None = None) -> list[Circulation]:
             continue
         since = seen - timedelta(days=7 if preference.news_digest == TeamMailPreference.Digest.WEEKLY else 1)
         item_ids = list(
-            Decision.objects.filter(item__team=preference.team, outcome=Outcome.NEWS_ITEM, decided_at__gte=since, decided_at__lt=seen)
+            Decision.objects.filter(
+                item__team=preference.team, outcome=Outcome.NEWS_ITEM, decided_at__gte=since, decided_at__lt=seen,
+                undone_at__isnull=True,
+            )
             .order_by("-decided_at").values_list("item_id", flat=True).distinct()[:DIGEST_MAX_ITEMS]
         )
         period = f"{timezone.localtime(since):%-d %b %H:%M} to {timezone.localtime(seen):%-d %b %H:%M}"

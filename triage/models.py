@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -42,10 +44,20 @@ class InboxItem(models.Model):
 
     @property
     def latest_decision(self):
+        """The decision in force: the newest one not undone."""
         decisions = getattr(self, "_prefetched_objects_cache", {}).get("decisions")
         if decisions is not None:
-            return decisions[0] if decisions else None
-        return self.decisions.order_by("-decided_at", "-id").first()
+            return next((decision for decision in decisions if decision.undone_at is None), None)
+        return self.decisions.filter(undone_at__isnull=True).order_by("-decided_at", "-id").first()
+
+    @property
+    def claim_holder(self):
+        """Who is triaging the item now: the claimant while the claim is fresh, else None."""
+        if self.claimed_by_id is None or self.claimed_at is None or self.status == self.Status.DONE:
+            return None
+        if self.claimed_at <= timezone.now() - timedelta(seconds=settings.EARSHOT_CLAIM_SECONDS):
+            return None
+        return self.claimed_by
 
 
 class Outcome(models.TextChoices):
@@ -69,6 +81,11 @@ class Decision(models.Model):
     note = models.TextField(blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(auto_now_add=True)
+    # An undo keeps the decision in the history and says who took it back, and when.
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-decided_at", "-id"]

@@ -10,7 +10,7 @@ PAGE_SIZE = 50
 
 def inbox_items(*, team_id: int, status: str) -> QuerySet[InboxItem]:
     """A team's inbox, newest first, with everything a row shows fetched in fixed queries."""
-    items = InboxItem.objects.filter(team_id=team_id).select_related("mention", "team", "case")
+    items = InboxItem.objects.filter(team_id=team_id).select_related("mention", "team", "case", "assignee", "claimed_by")
     if status == "done":
         items = items.filter(status=InboxItem.Status.DONE).order_by("-decided_at", "-id")
     else:

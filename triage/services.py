@@ -50,7 +50,10 @@ def inbox_item_decide(
         locked = InboxItem.objects.select_for_update().get(pk=item.pk)
         if locked.status == InboxItem.Status.DONE and not redecide:
             # Two officers on one item: the second learns of the first instead of overwriting it.
-            earlier = locked.decisions.select_related("decided_by").order_by("-decided_at", "-id").first()
+            earlier = (
+                locked.decisions.filter(undone_at__isnull=True)
+                .select_related("decided_by").order_by("-decided_at", "-id").first()
+            )
             who = earlier.decided_by.get_username() if earlier and earlier.decided_by else "someone"
             label = earlier.get_outcome_display().lower() if earlier else "decided"
             raise DecisionRejected(f"Already decided by {who} as {label}. Reload to see it.")

@@ -1,12 +1,19 @@
 from django.urls import path
 
-from triage import alert_views, case_views, circulation_views, team_views, views
+from triage import alert_views, case_views, circulation_views, desk_views, team_views, views
 
 app_name = "triage"
 urlpatterns = [
     path("inbox/<slug:slug>/", views.inbox, name="inbox"),
     path("items/<int:item_id>/", views.item_detail, name="item"),
     path("items/<int:item_id>/decide/", views.decide, name="decide"),
+    path("items/<int:item_id>/claim/", desk_views.claim, name="claim"),
+    path("items/<int:item_id>/release/", desk_views.release, name="release"),
+    path("items/<int:item_id>/take-over/", desk_views.take_over, name="take_over"),
+    path("items/<int:item_id>/assign/", desk_views.assign, name="assign"),
+    path("items/<int:item_id>/undo/", desk_views.undo, name="undo"),
+    path("inbox/<slug:slug>/holders/", desk_views.holders, name="holders"),
+    path("inbox/<slug:slug>/bulk/", desk_views.bulk, name="bulk"),
     path("items/<int:item_id>/circulate/", circulation_views.circulate, name="circulate"),
     path("teams/<slug:slug>/", team_views.team_overview, name="team"),
     path("teams/<slug:slug>/mail/", circulation_views.team_mail, name="team_mail"),

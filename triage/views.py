@@ -12,6 +12,7 @@ from governance.services import client_ip
 from triage import selectors
 from triage.models import InboxItem, InformationRequestType, Outcome
 from triage.services import DecisionRejected, inbox_item_decide
+from triage.undo import undo_offer_remember
 
 
 def _row_id(raw: str) -> int | None:
@@ -95,6 +96,7 @@ def decide(request, item_id):
         context = {"item": decided, "team": item.team, "open_count": selectors.open_count(team_id=item.team_id)}
         return render(request, "triage/inbox.html#decided_row", context)
     messages.success(request, f"Recorded as {decided.latest_decision.get_outcome_display().lower()}.")
+    undo_offer_remember(request.session, decided.latest_decision)
     if request.POST.get("redecide") == "1":
         return redirect("triage:item", item_id=item.pk)
     return redirect(reverse("triage:inbox", kwargs={"slug": item.team.slug}))

@@ -1,46 +1,218 @@
-// Keyboard triage: j/k move between items, e/c/i/n/x record an outcome on the focused one.
+// Keyboard triage. j/k move between open items; o or Enter opens one; e/c/n/x record an
+// outcome, i then f/v/s an information request; a/u assign to me or unassign; z undoes
+// the decision just made; Space selects for a bulk action; / searches; g i goes to the
+// inbox; ? lists every key. Each key presses a control that works by mouse and as a plain
+// form too, so the keyboard adds no path of its own.
 (function () {
   "use strict";
-  var keys = { e: "enquiry", c: "complaint", i: "information_request", n: "news_item", x: "no_action" };
+  var outcomes = { e: "enquiry", c: "complaint", n: "news_item", x: "no_action" };
+  var requestTypes = { f: "foi", v: "eir", s: "sar" };
+  var prefix = null;  // "i" or "g" while waiting for the second key
+  var prefixTimer = null;
 
   function items() { return Array.prototype.slice.call(document.querySelectorAll("#inbox-items > li.item:not(.decided)")); }
   function focused() { return document.querySelector("#inbox-items > li.item.focused"); }
   function focus(item) {
     var current = focused();
-    if (current) { current.classList.remove("focused"); }
+    if (current && current !== item) { current.classList.remove("focused"); }
     if (item) { item.classList.add("focused"); item.focus({ preventScroll: false }); }
   }
+  function say(text) {
+    var region = document.getElementById("desk-toast");
+    if (region) { region.textContent = ""; var p = document.createElement("p"); p.textContent = text; region.appendChild(p); }
+  }
+  function setPrefix(key) {
+    prefix = key;
+    clearTimeout(prefixTimer);
+    if (key) { prefixTimer = setTimeout(function () { prefix = null; }, 3000); }
+  }
+  function press(button) { if (button) { button.click(); return true; } return false; }
+  function openItem(item) {
+    var link = item.querySelector('a[href$="/items/' + item.getAttribute("data-item") + '/"]');
+    if (link && document.getElementById("claim-panel") === null) { window.location.assign(link.href); }
+  }
+  function keysDialog() { return document.getElementById("keys-dialog"); }
+  function showKeys() {
+    var dialog = keysDialog();
+    if (dialog && !dialog.open) { dialog.showModal(); }
+  }
+
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest ? event.target.closest("[data-keys-open]") : null;
+    if (opener) { showKeys(); }
+  });
 
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();
-    if (tag === "input" || tag === "textarea" || tag === "select" || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (tag === "input" || tag === "textarea" || tag === "select" || event.target.isContentEditable) { return; }
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+    var dialog = keysDialog();
+    if (dialog && dialog.open) { return; }  // Esc and the Close button handle it
+    var key = event.key;
+    if (prefix === "g") {
+      setPrefix(null);
+      if (key === "i") {
+        var desk = document.getElementById("desk");
+        var brand = document.querySelector("a.brand");
+        var url = desk ? desk.getAttribute("data-inbox-url") : (brand ? brand.href : null);
+        if (url) { window.location.assign(url); event.preventDefault(); }
+      }
+      return;
+    }
+    if (key === "?") { showKeys(); event.preventDefault(); return; }
+    if (key === "g") { setPrefix("g"); event.preventDefault(); return; }
+    if (key === "/") {
+      var search = document.querySelector('main input[type="search"], main input[name="q"]');
+      if (search) { search.focus(); event.preventDefault(); }
+      return;
+    }
+    if (key === "z") {
+      if (press(document.querySelector("#desk-toast button[data-undo]"))) { event.preventDefault(); }
+      return;
+    }
     var list = items();
-    if (!list.length) { return; }
+    if (!list.length) { setPrefix(null); return; }
     var current = focused() || (list.indexOf(document.activeElement) >= 0 ? document.activeElement : null);
+    if (current && list.indexOf(current) < 0) { current = null; }
+    if (!current && list.length === 1) { current = list[0]; }
+    if (prefix === "i") {
+      setPrefix(null);
+      if (requestTypes[key] && current) {
+        var select = current.querySelector('select[name="request_type"]');
+        if (select) { select.value = requestTypes[key]; }
+        press(current.querySelector('button[data-outcome="information_request"]'));
+        event.preventDefault();
+      } else if (key === "Escape") {
+        say("Information request cancelled.");
+      }
+      return;
+    }
     var index = current ? list.indexOf(current) : -1;
-    if (event.key === "j" || event.key === "k") {
-      var next = event.key === "j" ? Math.min(index + 1, list.length - 1) : Math.max(index - 1, 0);
+    if (key === "j" || key === "k") {
+      var next = key === "j" ? Math.min(index + 1, list.length - 1) : Math.max(index - 1, 0);
       focus(list[next]);
       event.preventDefault();
-    } else if (keys[event.key] && current) {
-      var button = current.querySelector('button[data-outcome="' + keys[event.key] + '"]');
-      if (button) { button.click(); event.preventDefault(); }
+    } else if (!current) {
+      return;
+    } else if (outcomes[key]) {
+      if (press(current.querySelector('button[data-outcome="' + outcomes[key] + '"]'))) { event.preventDefault(); }
+    } else if (key === "i") {
+      setPrefix("i");
+      say("Information request: press f for FOI, v for EIR or s for subject access (Esc cancels).");
+      event.preventDefault();
+    } else if (key === "a" || key === "u") {
+      if (press(current.querySelector('button[data-assign="' + (key === "a" ? "me" : "none") + '"]'))) { event.preventDefault(); }
+    } else if ((key === "o" || key === "Enter") && event.target === current) {
+      openItem(current);
+      event.preventDefault();
+    } else if (key === " " && event.target === current) {
+      var box = current.querySelector("input.select-item");
+      if (box) { box.click(); event.preventDefault(); }
     }
   });
 
-  // After an item is decided, move the focus to the next one still open.
+  // After an item is decided, focus moves to the next one still open; after an
+  // assignment or an undo, to the row that came back.
   var pendingNext = null;
+  var pendingSame = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var item = event.target.closest ? event.target.closest("li.item") : null;
-    pendingNext = null;
+    pendingNext = pendingSame = null;
+    var elt = event.target;
+    var form = elt.closest ? elt.closest("form") : null;
+    if (form && (form.classList.contains("hold") || form.classList.contains("undo"))) {
+      var target = form.getAttribute("hx-target");
+      pendingSame = target ? target.slice(1) : null;
+      return;
+    }
+    var item = elt.closest ? elt.closest("li.item") : null;
     if (!item) { return; }
     var next = item.nextElementSibling;
     while (next && next.classList.contains("decided")) { next = next.nextElementSibling; }
     pendingNext = next && next.classList.contains("item") ? next : null;
   });
-  document.addEventListener("htmx:afterSwap", function () {
-    if (pendingNext && document.body.contains(pendingNext)) { focus(pendingNext); }
-    pendingNext = null;
+  document.addEventListener("htmx:afterSettle", function () {
+    if (pendingSame) {
+      var row = document.getElementById(pendingSame);
+      if (row) { focus(row); }
+    } else if (pendingNext && document.body.contains(pendingNext)) {
+      focus(pendingNext);
+    }
+    pendingNext = pendingSame = null;
+  });
+})();
+
+// Selecting items for a bulk action: Space on a row or a click on its box; Shift-click
+// ticks every box between the last one clicked and this one. The count is announced.
+(function () {
+  "use strict";
+  var last = null;
+  function boxes() { return Array.prototype.slice.call(document.querySelectorAll("#inbox-items input.select-item")); }
+  function recount() {
+    var counter = document.getElementById("selected-count");
+    if (counter) { counter.textContent = String(boxes().filter(function (b) { return b.checked; }).length); }
+  }
+  document.addEventListener("click", function (event) {
+    var box = event.target;
+    if (!box.classList || !box.classList.contains("select-item")) { return; }
+    var all = boxes();
+    if (event.shiftKey && last && all.indexOf(last) >= 0) {
+      var from = all.indexOf(last), to = all.indexOf(box);
+      var lo = Math.min(from, to), hi = Math.max(from, to);
+      for (var n = lo; n <= hi; n++) { all[n].checked = box.checked; }
+    }
+    last = box;
+    var row = box.closest("li.item");
+    if (row) { row.classList.toggle("selected", box.checked); }
+    recount();
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.classList && event.target.classList.contains("select-item")) { recount(); }
+  });
+  document.addEventListener("htmx:afterSettle", recount);
+})();
+
+// The undo toast and other announcements stay for 10 seconds, then the region empties.
+(function () {
+  "use strict";
+  var TOAST_MS = 10000;
+  var timer = null;
+  function arm() {
+    var region = document.getElementById("desk-toast");
+    clearTimeout(timer);
+    if (region && region.textContent.trim()) {
+      timer = setTimeout(function () { region.textContent = ""; }, TOAST_MS);
+    }
+  }
+  document.addEventListener("DOMContentLoaded", arm);
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "desk-toast") { arm(); }
+  });
+})();
+
+// Presence. The inbox polls who holds its rows (the poller asks for the ids on screen);
+// the item page renews its claim by polling, and lets go of it when the officer leaves.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id !== "desk") { return; }
+    var ids = Array.prototype.slice.call(document.querySelectorAll("#inbox-items > li.item[data-item]"))
+      .slice(0, 200).map(function (row) { return row.getAttribute("data-item"); });
+    event.detail.parameters.ids = ids.join(",");
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    // Nothing to ask about when the page shows no rows.
+    if (event.detail.elt.id === "desk" && !document.querySelector("#inbox-items > li.item[data-item]")) { event.preventDefault(); }
+  });
+  function csrfToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; } catch (e) { return ""; }
+  }
+  window.addEventListener("pagehide", function () {
+    var panel = document.getElementById("claim-panel");
+    if (!panel || !panel.querySelector("[data-mine]") || !navigator.sendBeacon) { return; }
+    var form = new FormData();
+    form.append("csrfmiddlewaretoken", csrfToken());
+    form.append("confirm", "release");
+    navigator.sendBeacon(panel.getAttribute("data-release"), form);
   });
 })();
 

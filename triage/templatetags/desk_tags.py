@@ -1,0 +1,60 @@
+"""What the triage desk's partials need beyond their row: a pending undo, and who can hold an item."""
+
+import functools
+from datetime import timedelta
+
+from django import template
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+register = template.Library()
+
+@register.simple_tag(takes_context=True)
+def pending_undo(context):
+    """The decision just made on the previous page (without JavaScript), while it can still be undone; shown once."""
+    request = context.get("request")
+    if request is None or not hasattr(request, "session"):
+        return None
+    from triage.undo import UNDO_SESSION_KEY
+
+    decision_id = request.session.pop(UNDO_SESSION_KEY, None)
+    if not isinstance(decision_id, int):
+        return None
+    from triage.models import Decision
+
+    cutoff = timezone.now() - timedelta(seconds=settings.EARSHOT_UNDO_SECONDS)
+    return (
+        Decision.objects.filter(pk=decision_id, decided_by=request.user, undone_at__isnull=True, decided_at__gte=cutoff)
+        .select_related("item")
+        .first()
+    )
+
+
+@register.simple_tag
+def assignable_people(team):
+    """Active people with a grant in force on the team, by username."""
+    from triage.claims import team_members
+
+    return list(team_members(team))
+
+
+@register.simple_tag
+def bulk_limit():
+    return settings.EARSHOT_BULK_MAX_ITEMS
+
+
+@functools.cache
+def _item_url_pattern(name: str) -> tuple[str, str]:
+    """The parts of an item URL around its id, reversed once: a row renders without calling reverse()."""
+    marker = 987654321987654321
+    url = reverse(f"triage:{name}", kwargs={"item_id": marker})
+    head, _, tail = url.partition(str(marker))
+    return head, tail
+
+
+@register.filter
+def item_url(item_id, name: str) -> str:
+    """`{{ item.id|item_url:"assign" }}` is `{% url 'triage:assign' item.id %}`, without a reverse() per row."""
+    head, tail = _item_url_pattern(name)
+    return f"{head}{int(item_id)}{tail}"
