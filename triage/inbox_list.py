@@ -228,10 +228,11 @@ def _annotated(items, *, team_id: int, parsed: ParsedSearch | None = None):
     return items
 
 
-def inbox_page(*, team_id: int, filters: InboxFilters, user_id: int, page_size: int = PAGE_SIZE) -> InboxPage:
+def inbox_page(*, team_id: int, filters: InboxFilters, user_id: int, page_size: int | None = None) -> InboxPage:
     """One page of the team's inbox, in one query."""
     from triage.inbox_rows import row_build
 
+    page_size = page_size or PAGE_SIZE
     items = filtered_items(team_id=team_id, filters=filters, user_id=user_id)
     items = _annotated(items, team_id=team_id, parsed=filters.parsed if filters.q else None)
     items = list(_ordered(items, filters)[: page_size + 1])

@@ -20,7 +20,7 @@ search is at most `MAX_LENGTH` characters and `MAX_TERMS` terms.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import BooleanField, Expression, F, TextField
 
@@ -47,14 +47,14 @@ def _as_typed(sigil: str, word: str) -> str:
     return f"(^|[^[:alnum:]_@#]){_regex_literal(sigil + word)}([^[:alnum:]_@]|$)"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParsedSearch:
     text: str = ""
     # (SQL function, argument) pairs combined with && into one tsquery.
-    lexemes: list[tuple[str, str]] = field(default_factory=list)
-    excluded: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    handles: list[str] = field(default_factory=list)
+    lexemes: tuple[tuple[str, str], ...] = ()
+    excluded: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    handles: tuple[str, ...] = ()
 
     def __bool__(self):
         return bool(self.lexemes or self.tags or self.handles)
@@ -69,7 +69,7 @@ def search_parse(text: str) -> ParsedSearch:
     text = " ".join((text or "").split())
     if len(text) > MAX_LENGTH:
         raise SearchTooLong(f"Search for at most {MAX_LENGTH} characters.")
-    parsed = ParsedSearch(text=text)
+    lexemes, excluded, tags, handles = [], [], [], []
     terms = 0
     for match in _TOKEN.finditer(text):
         negated, phrase, token = match.group(1), match.group(2), match.group(3)
@@ -79,22 +79,22 @@ def search_parse(text: str) -> ParsedSearch:
         if phrase is not None:
             if phrase.strip():
                 if negated:
-                    parsed.excluded.append(phrase)
+                    excluded.append(phrase)
                 else:
-                    parsed.lexemes.append(("phraseto_tsquery", phrase))
+                    lexemes.append(("phraseto_tsquery", phrase))
             continue
         if token.startswith("-") and len(token) > 1:
-            parsed.excluded.append(token[1:].lstrip("#@"))
+            excluded.append(token[1:].lstrip("#@"))
             continue
         if (handle := _HANDLE.fullmatch(token.rstrip(".,;:!?"))) is not None:
-            parsed.handles.append(handle.group(1))
+            handles.append(handle.group(1))
         elif (tag := _TAG.fullmatch(token.rstrip(".,;:!?"))) is not None:
-            parsed.tags.append(tag.group(1))
+            tags.append(tag.group(1))
         elif (url := _URL.match(token)) is not None:
-            parsed.lexemes.append(("plainto_tsquery", url.group(1)))
+            lexemes.append(("plainto_tsquery", url.group(1)))
         else:
-            parsed.lexemes.append(("plainto_tsquery", token))
-    return parsed
+            lexemes.append(("plainto_tsquery", token))
+    return ParsedSearch(text, tuple(lexemes), tuple(excluded), tuple(tags), tuple(handles))
 
 
 class MentionSearch(Expression):
@@ -188,7 +188,7 @@ class SearchHeadline(Expression):
         for function, argument in self.parsed.lexemes:
             pieces.append(f"{function}('english', %s)")
             params.append(argument)
-        for word in self.parsed.tags + [handle.split("@")[0] for handle in self.parsed.handles]:
+        for word in list(self.parsed.tags) + [handle.split("@")[0] for handle in self.parsed.handles]:
             pieces.append("plainto_tsquery('english', %s)")
             params.append(word)
         if not pieces:

@@ -127,5 +127,7 @@ def test_an_information_request_needs_its_type(communications, make_item, comms_
 
 def test_a_strange_page_cursor_is_ignored_not_an_error(signed_in, communications, make_item):
     make_item(communications)
-    for before in ("²", "abc", "-1", "9" * 40):
-        assert signed_in.get(reverse("triage:inbox", args=["communications"]), {"before": before}).status_code == 200
+    for cursor in ("²", "abc", "-1", "9" * 40, "2026-13-01T00:00:00_5", "x_1"):
+        for status in ("open", "done"):
+            response = signed_in.get(reverse("triage:inbox", args=["communications"]), {"cursor": cursor, "status": status})
+            assert response.status_code == 200
