@@ -1,4 +1,4 @@
-"""The inbox list: filters read from the address, keyset pages, capped counts per filter value.
+"""The inbox list: filters read from the address, keyset pages, bounded counts per filter value.
 
 A page is one query (`inbox_page`): the items, their mention, case, latest decision and
 the team's saved-search hits, all as columns of one row each. The counts are one more
@@ -8,9 +8,10 @@ and whatever the filters.
 Pages are keyset, never OFFSET: open items by id (arrival order); decided items by
 (decided_at, id), so ties on the time stay in a stable order.
 
-Counts per filter value are exact up to `COUNT_CAP` and shown as "1,000+" beyond it:
-each value's count stops reading after `COUNT_CAP + 1` rows, so a count costs at most
-that many index entries, however large the inbox. A facet's counts apply every other
+Counts per filter value are one pass over a bounded window: the newest `COUNT_WINDOW`
+items in the date range and search. They are exact while the team has no more items
+than that, and lower bounds ("312+") when it has; either way a count never reads more
+than `COUNT_WINDOW` rows, however large the inbox. A facet's counts apply every other
 filter in force, not its own.
 """
 
@@ -19,17 +20,19 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import BigIntegerField, Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from listening.models import MentionHit, Platform, SavedSearch
 from triage.inbox_search import MentionSearch, ParsedSearch, SearchHeadline, SearchTooLong, search_parse
-from triage.models import Case, Decision, InboxItem, Outcome
+from triage.models import Case as CaseModel
+from triage.models import Decision, InboxItem, Outcome
 
 PAGE_SIZE = 50
-COUNT_CAP = 1000
+COUNT_WINDOW = 10_000
 
 STATUSES = [("open", "Open"), ("new", "New"), ("in_progress", "In progress"), ("done", "Decided")]
 ASSIGNEES = [("mine", "Mine"), ("none", "Unassigned")]
@@ -129,29 +132,31 @@ def _latest_outcome():
     return Subquery(Decision.objects.filter(item_id=OuterRef("pk")).order_by("-decided_at", "-id").values("outcome")[:1])
 
 
-def filtered_items(*, team_id: int, filters: InboxFilters, user_id: int, without: str = ""):
-    """The team's items that pass every filter but `without` (for that facet's counts). Unordered."""
+def filtered_items(*, team_id: int, filters: InboxFilters, user_id: int):
+    """The team's items that pass every filter. Unordered."""
     f = filters
     items = InboxItem.objects.filter(team_id=team_id)
-    if without != "status":
-        items = items.exclude(status=InboxItem.Status.DONE) if f.status == "open" else items.filter(status=f.status)
-    if f.outcome and without != "outcome":
+    if f.status == "open":
+        items = items.exclude(status=InboxItem.Status.DONE)
+    elif f.status != "all":
+        items = items.filter(status=f.status)
+    if f.outcome:
         items = items.alias(latest_outcome=_latest_outcome()).filter(latest_outcome=f.outcome)
-    if f.platform and without != "platform":
+    if f.platform:
         items = items.filter(mention__platform=f.platform)
-    if f.search and without != "search":
+    if f.search:
         items = items.filter(
             Exists(MentionHit.objects.filter(mention_id=OuterRef("mention_id"), saved_search_id=int(f.search)))
         )
-    if f.assignee and without != "assignee":
+    if f.assignee:
         if f.assignee == "mine":
             items = items.filter(assignee_id=user_id)
         elif f.assignee == "none":
             items = items.filter(assignee__isnull=True)
         else:
             items = items.filter(assignee_id=int(f.assignee))
-    if f.case and without != "case":
-        has_case = Exists(Case.objects.filter(item_id=OuterRef("pk")))
+    if f.case:
+        has_case = Exists(CaseModel.objects.filter(item_id=OuterRef("pk")))
         items = items.filter(has_case if f.case == "yes" else ~has_case)
     if f.since:
         items = items.filter(created_at__gte=_uk_midnight(f.since))
@@ -256,13 +261,14 @@ def inbox_row(*, item_id: int, team_id: int):
 class FacetValue:
     value: str
     label: str
-    count: int
+    count: int | None  # None: not counted
     query: str  # the address with this value chosen (or, when it is chosen, cleared)
     selected: bool
+    at_least: bool = False  # counted over the newest COUNT_WINDOW items only: a lower bound
 
     @property
     def count_label(self) -> str:
-        return f"{COUNT_CAP:,}+" if self.count > COUNT_CAP else f"{self.count:,}"
+        return f"{self.count:,}+" if self.at_least else f"{self.count:,}"
 
 
 @dataclass
@@ -272,41 +278,91 @@ class Facet:
     values: list[FacetValue]
 
 
-def _capped_count_sql(queryset) -> tuple[str, list]:
-    sql, params = queryset.values("pk")[: COUNT_CAP + 1].query.sql_with_params()
-    return f"(SELECT count(*) FROM ({sql}) AS capped)", list(params)
+@dataclass
+class Counts:
+    facets: list[Facet]
+    window_full: bool  # more items than COUNT_WINDOW: every count is a lower bound
 
 
-def inbox_counts(*, team_id: int, filters: InboxFilters, user_id: int, searches, platforms) -> list[Facet]:
-    """For every value of every facet, how many items it would show (up to COUNT_CAP), in one query."""
-    wanted = []  # (facet, value, label, queryset)
-    base = {name: filtered_items(team_id=team_id, filters=filters, user_id=user_id, without=name)
-            for name in ("status", "outcome", "platform", "search", "assignee", "case")}
-    for value, label in STATUSES:
-        wanted.append(("status", value, label, filtered_items(
-            team_id=team_id, filters=replace(filters, status=value, outcome=""), user_id=user_id, without="outcome")))
+def _window_sql(*, team_id: int, filters: InboxFilters, search_ids: list[int]) -> tuple[str, list]:
+    """The newest COUNT_WINDOW + 1 items in the date range and search, with what each facet asks of them."""
+    items = filtered_items(
+        team_id=team_id, filters=replace(filters, status="all", outcome="", platform="", search="", assignee="", case=""),
+        user_id=0,
+    )
+    hits = MentionHit.objects.filter(mention_id=OuterRef("mention_id"), saved_search_id__in=search_ids)
+    items = items.annotate(
+        w_platform=F("mention__platform"),
+        w_searches=ArraySubquery(hits.values("saved_search_id")) if search_ids else Value([], ArrayField(BigIntegerField())),
+    )
     if filters.decided:
-        for value, label in Outcome.choices:
-            wanted.append(("outcome", value, label, base["outcome"].alias(latest_outcome=_latest_outcome()).filter(latest_outcome=value)))
-    for value, label in platforms:
-        wanted.append(("platform", value, label, base["platform"].filter(mention__platform=value)))
-    for search in searches:
-        wanted.append(("search", str(search.id), search.name, base["search"].filter(
-            Exists(MentionHit.objects.filter(mention_id=OuterRef("mention_id"), saved_search_id=search.id)))))
-    wanted.append(("assignee", "mine", "Mine", base["assignee"].filter(assignee_id=user_id)))
-    wanted.append(("assignee", "none", "Unassigned", base["assignee"].filter(assignee__isnull=True)))
-    has_case = Exists(Case.objects.filter(item_id=OuterRef("pk")))
-    wanted.append(("case", "yes", "With a case", base["case"].filter(has_case)))
-    wanted.append(("case", "no", "Without a case", base["case"].filter(~has_case)))
+        # Only decided items have a case or an outcome: the subqueries run for those rows alone.
+        decided = Q(status=InboxItem.Status.DONE)
+        items = items.annotate(
+            w_case=Case(When(decided, then=Exists(CaseModel.objects.filter(item_id=OuterRef("pk")))), default=Value(False)),
+            w_outcome=Case(When(decided, then=_latest_outcome()), default=Value("")),
+        )
+    else:
+        items = items.annotate(w_case=Value(False), w_outcome=Value(""))
+    items = items.order_by("-id").values("status", "assignee_id", "w_platform", "w_searches", "w_case", "w_outcome")
+    sql, params = items[: COUNT_WINDOW + 1].query.sql_with_params()
+    return sql, list(params)
 
-    selects, params = [], []
-    for *_, queryset in wanted:
-        sql, more = _capped_count_sql(queryset)
-        selects.append(sql)
-        params += more
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(selects), params)
-        counts = cursor.fetchone()
+
+def _conditions(filters: InboxFilters, user_id: int) -> dict[str, tuple[str, list]]:
+    """SQL over the window's columns for each facet's current value (facets not in force are absent)."""
+    f, out = filters, {}
+    out["status"] = ("w.status <> 'done'", []) if f.status == "open" else ("w.status = %s", [f.status])
+    if f.outcome:
+        out["outcome"] = ("w.w_outcome = %s", [f.outcome])
+    if f.platform:
+        out["platform"] = ("w.w_platform = %s", [f.platform])
+    if f.search:
+        out["search"] = ("%s = ANY(w.w_searches)", [int(f.search)])
+    if f.assignee:
+        out["assignee"] = (
+            ("w.assignee_id IS NULL", []) if f.assignee == "none"
+            else ("w.assignee_id = %s", [user_id if f.assignee == "mine" else int(f.assignee)])
+        )
+    if f.case:
+        out["case"] = ("w.w_case", []) if f.case == "yes" else ("NOT w.w_case", [])
+    return out
+
+
+def inbox_facets(*, team_id: int, filters: InboxFilters, user_id: int, searches, platforms, counted: bool = True) -> Counts:
+    """Every value of every facet, with (when `counted`) how many items each would show, in one query.
+
+    A facet's counts apply every other filter in force, not its own. They are counted over
+    the newest COUNT_WINDOW items in the date range and search, in one pass: exact when
+    the team has no more than that, and shown as lower bounds ("312+") when it has.
+    Without `counted`, no query: the values alone, for the filter bar to show at once.
+    """
+    wanted = [("status", value, label, ("w.status <> 'done'", []) if value == "open" else ("w.status = %s", [value]))
+              for value, label in STATUSES]
+    if filters.decided:
+        wanted += [("outcome", value, label, ("w.w_outcome = %s", [value])) for value, label in Outcome.choices]
+    wanted += [("platform", value, label, ("w.w_platform = %s", [value])) for value, label in platforms]
+    wanted += [("search", str(s.id), s.name, ("%s = ANY(w.w_searches)", [s.id])) for s in searches]
+    wanted += [
+        ("assignee", "mine", "Mine", ("w.assignee_id = %s", [user_id])),
+        ("assignee", "none", "Unassigned", ("w.assignee_id IS NULL", [])),
+    ]
+    if filters.decided:  # cases follow decisions
+        wanted += [("case", "yes", "With a case", ("w.w_case", [])), ("case", "no", "Without a case", ("NOT w.w_case", []))]
+    in_force = _conditions(filters, user_id)
+    selects, params = ["count(*)"], []
+    for name, _value, _label, (sql, more) in wanted:
+        others = [cond for facet, cond in in_force.items() if facet != name and not (name == "status" and facet == "outcome")]
+        selects.append("count(*) FILTER (WHERE " + " AND ".join([sql] + [c for c, _ in others]) + ")")
+        params += more + [p for _, ps in others for p in ps]
+    if counted:
+        window, window_params = _window_sql(team_id=team_id, filters=filters, search_ids=[s.id for s in searches])
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(selects)} FROM ({window}) AS w", params + window_params)
+            total, *counts = cursor.fetchone()
+    else:
+        total, counts = 0, [None] * len(wanted)
+    full = total > COUNT_WINDOW
 
     labels = {"status": "Status", "outcome": "Outcome", "platform": "Platform", "search": "Saved search",
               "assignee": "Assigned", "case": "Case"}
@@ -317,8 +373,8 @@ def inbox_counts(*, team_id: int, filters: InboxFilters, user_id: int, searches,
         changes = {name: "" if selected and name != "status" else value}
         if name == "status":
             changes["outcome"] = ""
-        facet.values.append(FacetValue(value, label, count, filters.query_string(**changes), selected))
-    return list(facets.values())
+        facet.values.append(FacetValue(value, label, count, filters.query_string(**changes), selected, full))
+    return Counts(list(facets.values()), full)
 
 
 def team_searches(team_id: int):

@@ -51,9 +51,15 @@ def inbox(request, slug):
     filters, problems = inbox_list.filters_read(
         request.GET, search_ids={s.id for s in searches}, member_ids={m.id for m in members}
     )
-    page = inbox_list.inbox_page(team_id=team.id, filters=filters, user_id=request.user.id)
-    facets = inbox_list.inbox_counts(
-        team_id=team.id, filters=filters, user_id=request.user.id, searches=searches, platforms=Platform.choices
+    # The counts come in a request of their own (htmx, on load; or "Show counts" without
+    # JavaScript), so the list never waits for them.
+    counted = request.GET.get("counts") == "1"
+    target = request.htmx.target if request.htmx else None
+    only_counts = counted and target == "inbox-facets"
+    page = None if only_counts else inbox_list.inbox_page(team_id=team.id, filters=filters, user_id=request.user.id)
+    counts = inbox_list.inbox_facets(
+        team_id=team.id, filters=filters, user_id=request.user.id, searches=searches, platforms=Platform.choices,
+        counted=counted,
     )
     context = {
         "team": team,
@@ -61,7 +67,9 @@ def inbox(request, slug):
         "inbox_url": reverse("triage:inbox", kwargs={"slug": team.slug}),
         "filters": filters,
         "problems": problems,
-        "facets": facets,
+        "facets": counts.facets,
+        "counts_window_full": counts.window_full,
+        "count_window": inbox_list.COUNT_WINDOW,
         "searches": searches,
         "members": members,
         "platforms": Platform.choices,
@@ -69,14 +77,16 @@ def inbox(request, slug):
         "statuses": inbox_list.STATUSES,
         "sorts": inbox_list.SORTS,
         "page": page,
-        "rows": page.rows,
+        "rows": page.rows if page else [],
+        "counted": counted,
         "status": "done" if filters.decided else "new",
         "request_types": InformationRequestType.choices,
     }
-    target = request.htmx.target if request.htmx else None
-    template = {"inbox": "triage/inbox.html#inbox_body", "inbox-items": "triage/inbox.html#item_list"}.get(
-        target, "triage/inbox.html"
-    )
+    template = {
+        "inbox": "triage/inbox.html#inbox_body",
+        "inbox-items": "triage/inbox.html#item_list",
+        "inbox-facets": "triage/inbox.html#facet_bar",
+    }.get(target, "triage/inbox.html")
     return render(request, template, context)
 
 

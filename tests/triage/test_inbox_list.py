@@ -82,17 +82,26 @@ def test_unknown_filter_values_are_ignored_with_a_message(signed_in, mixed):
     assert "Search for at most 200 characters." in body and len(_ids(body)) == 3
 
 
-def test_counts_per_filter_value_are_shown_and_capped(signed_in, mixed, communications, make_item, monkeypatch):
+def test_counts_per_filter_value_are_shown_and_bounded(signed_in, mixed, communications, make_item, monkeypatch):
     body = _get(signed_in)
+    # The list does not wait for its counts: they come from the same address with counts=1.
+    assert 'id="open-count"' not in body and f'hx-get="{INBOX}?&amp;counts=1" hx-trigger="load"' in body
+    assert f'<a href="{INBOX}?&amp;counts=1">Show counts</a>' in body
+    body = _get(signed_in, counts="1")
     assert '<span class="count" id="open-count">3</span>' in body
     assert re.search(r'platform=bluesky"[^>]*>Bluesky <span class="count">1</span>', body)
     assert re.search(r'assignee=mine"[^>]*>Mine <span class="count">1</span>', body)
     assert re.search(r'status=done"[^>]*>Decided <span class="count">2</span>', body)
     # A facet's counts apply the other filters: on Bluesky, nothing is assigned.
-    body = _get(signed_in, platform="bluesky")
+    body = _get(signed_in, platform="bluesky", counts="1")
     assert re.search(r'>Unassigned <span class="count">1</span>', body) and ">Mine <span" not in body
-    monkeypatch.setattr(inbox_list, "COUNT_CAP", 2)
-    assert '<span class="count" id="open-count">2+</span>' in _get(signed_in)
+    # Counted over the newest COUNT_WINDOW items only: beyond that, each count is a lower bound.
+    monkeypatch.setattr(inbox_list, "COUNT_WINDOW", 4)
+    body = _get(signed_in, counts="1")
+    assert '<span class="count" id="open-count">3+</span>' in body and "each count is at least" in body
+    # The htmx request for the counts answers with the filter bar alone.
+    fragment = signed_in.get(INBOX, {"counts": "1"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="inbox-facets").content.decode()
+    assert fragment.lstrip().startswith('<div class="facets" id="inbox-facets">') and "inbox-items" not in fragment
 
 
 def test_keyset_pages_visit_every_item_once_even_with_tied_times(signed_in, communications, make_item, admin_user, monkeypatch):
@@ -117,8 +126,9 @@ def test_keyset_pages_visit_every_item_once_even_with_tied_times(signed_in, comm
 
 
 def _page_queries(client, **params) -> int:
+    headers = {k: params.pop(k) for k in list(params) if k.startswith("HTTP_")}
     with CaptureQueriesContext(connection) as queries:
-        assert client.get(INBOX, params).status_code == 200
+        assert client.get(INBOX, params, **headers).status_code == 200
     return len(queries.captured_queries)
 
 
@@ -128,8 +138,11 @@ def test_the_page_query_count_is_fixed_whatever_the_page_size_and_filters(signed
         MentionHit.objects.create(mention=item.mention, saved_search=mixed["search"], spans={"text": [[0, 7]]})
     signed_in.get(INBOX)  # warm the session
     baseline = _page_queries(signed_in)
-    # session, user, grants, team, saved searches, members, the page, the counts, teams, spike banner
-    assert baseline == 10
+    # session, user, grants, team, saved searches, members, the page, teams, spike banner
+    assert baseline == 9
+    counts = {"counts": "1", "HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "inbox-facets"}
+    counts_baseline = _page_queries(signed_in, **counts)
+    assert counts_baseline == 7  # session, user, grants, team, saved searches, members, the counts
     combos = [
         {}, {"platform": "x"}, {"platform": "reddit"}, {"status": "done"}, {"outcome": "information_request"},
         {"q": "cookies"}, {"q": "#foi @someone"}, {"q": "nothing-matches-this"}, {"assignee": "mine", "case": "no"},
@@ -140,6 +153,7 @@ def test_the_page_query_count_is_fixed_whatever_the_page_size_and_filters(signed
         monkeypatch.setattr(inbox_list, "PAGE_SIZE", size)
         for params in combos:
             assert _page_queries(signed_in, **params) == baseline, (size, params)
+            assert _page_queries(signed_in, **params, **counts) == counts_baseline, (size, params)
 
 
 # Full-text search --------------------------------------------------------------------
