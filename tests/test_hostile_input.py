@@ -43,7 +43,9 @@ PARAMETERS = {
     "accounts:login": ["username", "password"],
     "accounts:logout": [],
     "accounts:reauth": ["password"],
-    "triage:inbox": ["status", "outcome", "platform", "search", "assignee", "case", "since", "until", "sort", "q", "cursor"],
+    "triage:inbox": [
+        "status", "outcome", "platform", "search", "assignee", "case", "since", "until", "sort", "q", "cursor", "counts",
+    ],
     "triage:item": [],
     "triage:decide": ["outcome", "request_type", "note", "redecide"],
     "triage:circulate": ["teams", "note"],

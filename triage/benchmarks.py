@@ -67,41 +67,50 @@ def _load(world, mentions: int, open_items: int) -> float:
         "ARRAY['', ' #foi', ' #FOIA', ' @jane', ' @janet', ' https://ico.org.uk/news/' || n, ' #privacy',"
         " ' cc @bbcnews', '', ' #dataprotection', ' see https://example.com/x', '']"
     )
+    # Spread teams, platforms, states and assignments independently: h(n) is a hash of the row number.
+    h = "(hashint4(m.id::int) & 2147483647)"
     statements = [
         "INSERT INTO listening_mention (platform, external_id, url, author_handle, author_name, text, title, lang, links,"
         " mentions, in_reply_to_handle, kind, posted_at, first_seen_at, raw)"
-        " SELECT (%(platforms)s::text[])[1 + n %% 10], 'b' || n, 'https://example.com/p/' || n,"
+        " SELECT (%(platforms)s::text[])[1 + ((hashint4(n) & 2147483647) / 4) %% 10], 'b' || n, 'https://example.com/p/' || n,"
         " CASE WHEN n %% 997 = 0 THEN 'jane' ELSE 'person' || (n %% 50000) END, 'Person ' || (n %% 50000),"
         f" ({words})[1 + (n / 7) %% 10] || ' number ' || n || ({extras})[1 + n %% 12], '', 'en', '{{}}', '{{}}', '',"
-        " 'post', now() - (n * 5 || ' seconds')::interval, now() - (n * 5 || ' seconds')::interval, '{}'::jsonb"
-        " FROM generate_series(1, %(n)s) AS n",
-        # One item per mention; the newest mentions are the open ones, one in `every`.
+        " 'post', now() - ((%(n)s - n) * 5 || ' seconds')::interval, now() - ((%(n)s - n) * 5 || ' seconds')::interval,"
+        " '{}'::jsonb FROM generate_series(1, %(n)s) AS n",
+        # One item per mention: one in `every` open, a tenth of those in progress, a seventh of them assigned.
         "INSERT INTO triage_inboxitem (team_id, mention_id, status, created_at, decided_at, assignee_id)"
-        " SELECT %(first_team)s + (m.id %% %(teams)s), m.id,"
-        " CASE WHEN m.id %% %(every)s <> 0 THEN 'done' WHEN m.id %% 10 = 0 THEN 'in_progress' ELSE 'new' END,"
-        " m.first_seen_at, CASE WHEN m.id %% %(every)s <> 0 THEN m.first_seen_at + interval '1 hour' END,"
-        " CASE WHEN m.id %% %(every)s = 0 AND m.id %% 7 = 0 THEN %(officer)s END"
+        f" SELECT %(first_team)s + {h} %% %(teams)s, m.id,"
+        f" CASE WHEN ({h} / 40) %% %(every)s <> 0 THEN 'done' WHEN ({h} / 40 / %(every)s) %% 10 = 0 THEN 'in_progress'"
+        " ELSE 'new' END,"
+        f" m.first_seen_at, CASE WHEN ({h} / 40) %% %(every)s <> 0 THEN m.first_seen_at + interval '1 hour' END,"
+        f" CASE WHEN ({h} / 40) %% %(every)s = 0 AND ({h} / 400 / %(every)s) %% 7 = 0 THEN %(officer)s END"
         " FROM listening_mention m ORDER BY m.id",
         "INSERT INTO triage_decision (item_id, outcome, request_type, note, decided_at, decided_by_id)"
         " SELECT i.id, (ARRAY['no_action', 'no_action', 'news_item', 'enquiry', 'complaint', 'information_request'])"
         "[1 + i.id %% 6], CASE WHEN i.id %% 6 = 5 THEN 'foi' ELSE '' END, '', i.decided_at, %(officer)s"
         " FROM triage_inboxitem i WHERE i.status = 'done'",
         "INSERT INTO listening_mentionhit (mention_id, saved_search_id, spans, matched_at)"
-        " SELECT i.mention_id, %(first_search)s + (i.team_id - %(first_team)s) * %(per_team)s + (i.mention_id / 4) %% %(per_team)s,"
+        " SELECT i.mention_id, %(first_search)s + (i.team_id - %(first_team)s) * %(per_team)s"
+        " + (hashint4(i.mention_id::int + 7) & 2147483647) %% %(per_team)s,"
         " '{\"text\": [[0, 7]]}'::jsonb, i.created_at FROM triage_inboxitem i",
         "INSERT INTO triage_case (reference, sequence, item_id, team_id, kind, request_type, status, resolution,"
         " received_on, clock_started_on, due_date, extended, extension_reason, nation, created_at)"
         " SELECT 'BENCH-' || i.id, i.id, i.id, i.team_id, 'complaint', '', 'open', '', i.created_at::date,"
         " i.created_at::date, NULL, false, '', 'england-and-wales', i.created_at"
-        " FROM triage_inboxitem i WHERE i.status = 'done' AND i.id %% 50 = 0",
+        " FROM triage_inboxitem i WHERE i.status = 'done' AND i.id %% 50 = 1",
     ]
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
+        # A GIN index is far quicker built once than kept up row by row: build it after the load.
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute("DROP INDEX mention_search_vector_idx")
         for sql in statements:
             cursor.execute(sql, params)
+        cursor.execute("CREATE INDEX mention_search_vector_idx ON listening_mention USING gin (search_vector)")
     with connection.cursor() as cursor:
         for table in ("listening_mention", "listening_mentionhit", "triage_inboxitem", "triage_decision", "triage_case"):
-            cursor.execute(f"ANALYZE {table}")
+            # As autovacuum would have: statistics, and the visibility map for index-only scans.
+            cursor.execute(f"VACUUM ANALYZE {table}")
     return time.perf_counter() - started
 
 
@@ -113,10 +122,10 @@ def _client(officer):
     return client
 
 
-def _timed_get(client, url) -> tuple[float, int]:
+def _timed_get(client, url, headers=None) -> tuple[float, int]:
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
-        response = client.get(url)
+        response = client.get(url, **(headers or {}))
         elapsed = time.perf_counter() - started
     if response.status_code != 200:
         raise RuntimeError(f"{url} answered {response.status_code}")
@@ -129,12 +138,12 @@ def _figures(samples: list[float], queries: set[int]) -> dict:
     return {"p50": statistics.median(ordered), "p95": p95, "queries": sorted(queries), "n": len(samples)}
 
 
-def _measure(client, urls: list[str], samples: int) -> dict:
+def _measure(client, urls: list[str], samples: int, headers=None) -> dict:
     for url in urls:  # warm caches and the connection
-        _timed_get(client, url)
+        _timed_get(client, url, headers)
     times, counts = [], set()
     for number in range(samples):
-        elapsed, count = _timed_get(client, urls[number % len(urls)])
+        elapsed, count = _timed_get(client, urls[number % len(urls)], headers)
         times.append(elapsed)
         counts.add(count)
     return _figures(times, counts)
@@ -170,33 +179,26 @@ def run(mentions: int = 1_000_000, open_items: int = 200_000, samples: int = 100
 
         figures["full-text search"] = _measure(client, [f"{base}?q={quote(q)}" for q in SEARCH_QUERIES], samples)
 
-        filters, _ = inbox_list.filters_read({}, search_ids=set(), member_ids=set())
-        searches = inbox_list.team_searches(team.id)
-        from listening.models import Platform
-
-        times, counts = [], set()
-        for _ in range(samples):
-            with CaptureQueriesContext(connection) as queries:
-                started = time.perf_counter()
-                inbox_list.inbox_counts(team_id=team.id, filters=filters, user_id=world["officer"].id,
-                                        searches=searches, platforms=Platform.choices)
-                times.append(time.perf_counter() - started)
-            counts.add(len(queries.captured_queries))
-        figures["the counts (alone; also in every page above)"] = _figures(times, counts)
+        counts = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "inbox-facets"}
+        figures["the counts (their own request)"] = _measure(client, [
+            f"{base}?counts=1", f"{base}?status=done&counts=1", f"{base}?platform=bluesky&assignee=mine&counts=1",
+        ], samples, headers=counts)
+        figures["count window"] = inbox_list.COUNT_WINDOW
     return figures
 
 
 def format_report(f: dict) -> str:
     lines = [
         f"Inbox at {f['mentions']:,} mentions, {f['open_items']:,} open items across {TEAMS} teams",
-        f"  load (set-based SQL) and ANALYZE: {f['load_seconds']:.1f} s",
+        f"  load (set-based SQL), index build and VACUUM ANALYZE: {f['load_seconds']:.1f} s",
+        f"  counts: one query over the newest {f['count window']:,} items, loaded after the list",
     ]
-    targets = {"full-text search": 0.150}
+    targets = {"full-text search": 0.150, "the counts (their own request)": None}
     met = True
     for name, figures in f.items():
         if not isinstance(figures, dict):
             continue
-        target = targets.get(name, 0.050 if "page" in name else None)
+        target = targets[name] if name in targets else 0.050
         if target is not None and figures["p95"] > target:
             met = False
         lines.append(
