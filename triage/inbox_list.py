@@ -75,10 +75,12 @@ class InboxFilters:
 
 
 def _day(raw: str) -> str | None:
+    """A YYYY-MM-DD day within reason (so a day after it, or its midnight in UTC, always exists)."""
     try:
-        return date.fromisoformat(raw).isoformat() if len(raw) == 10 else None
+        day = date.fromisoformat(raw) if len(raw) == 10 else None
     except ValueError:
         return None
+    return day.isoformat() if day and 1900 <= day.year <= 2200 else None
 
 
 def filters_read(params, *, search_ids: set[int], member_ids: set[int]) -> tuple[InboxFilters, list[str]]:
@@ -162,7 +164,7 @@ def filtered_items(*, team_id: int, filters: InboxFilters, user_id: int):
         items = items.filter(created_at__gte=_uk_midnight(f.since))
     if f.until:
         items = items.filter(created_at__lt=_uk_midnight(f.until) + timedelta(days=1))
-    if f.q:
+    if f.q and f.parsed:
         items = items.filter(MentionSearch(f.parsed))
     return items
 
@@ -239,7 +241,7 @@ def inbox_page(*, team_id: int, filters: InboxFilters, user_id: int, page_size: 
 
     page_size = page_size or PAGE_SIZE
     items = filtered_items(team_id=team_id, filters=filters, user_id=user_id)
-    items = _annotated(items, team_id=team_id, parsed=filters.parsed if filters.q else None)
+    items = _annotated(items, team_id=team_id, parsed=filters.parsed if filters.q and filters.parsed else None)
     items = list(_ordered(items, filters)[: page_size + 1])
     more, items = len(items) > page_size, items[:page_size]
     next_query = filters.query_string(cursor=_cursor_write(items[-1], filters.decided)) if more else ""

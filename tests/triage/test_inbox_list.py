@@ -80,6 +80,10 @@ def test_unknown_filter_values_are_ignored_with_a_message(signed_in, mixed):
     assert len(_ids(body)) == 3
     body = _get(signed_in, q="word " * 60)
     assert "Search for at most 200 characters." in body and len(_ids(body)) == 3
+    body = _get(signed_in, until="9999-12-31", since="0001-01-01")
+    assert "The “to” date must be a date" in body and len(_ids(body)) == 3
+    body = _get(signed_in, q="-cookies")  # only a word to leave out: nothing to search for, nothing scanned
+    assert "Nothing to search for" in body and len(_ids(body)) == 3
 
 
 def test_counts_per_filter_value_are_shown_and_bounded(signed_in, mixed, communications, make_item, monkeypatch):
@@ -215,16 +219,20 @@ def test_search_and_filters_are_in_the_address_of_the_next_page(signed_in, commu
 
 
 def test_search_uses_the_full_text_index(posts):
-    """With sequential scans priced out, the page's query reads the GIN index on search_vector."""
-    from triage.inbox_list import InboxFilters, _annotated, _ordered, filtered_items
-    from triage.inbox_search import search_parse
+    """The search condition is one the GIN index on search_vector (and, for @handles, the author index) answers."""
+    from django.db.models import F
 
-    for q in ("foi", "#foi", "ico.org.uk", '"the ICO"'):
-        filters = InboxFilters(q=q, parsed=search_parse(q))
-        items = _annotated(filtered_items(team_id=posts["tag"].team_id, filters=filters, user_id=0), team_id=posts["tag"].team_id)
-        sql, params = _ordered(items, filters)[:51].query.sql_with_params()
+    from listening.models import Mention
+    from triage.inbox_search import MentionSearch, search_parse
+
+    for q in ("foi", "#foi", "ico.org.uk", '"the ICO"', "complaint -cookies", "@jane"):
+        mentions = Mention.objects.filter(MentionSearch(search_parse(q), anchor=F("text"))).values("id")
+        sql, params = mentions.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
-        assert "mention_search_vector_idx" in plan, (q, plan)
+        assert "Bitmap Index Scan on mention_search_vector_idx" in plan, (q, plan)
+        if q == "@jane":  # the author, in any case, by its own index
+            assert "Bitmap Index Scan on mention_author_handle_upper_idx" in plan, plan
+        assert len(Mention.objects.filter(MentionSearch(search_parse(q), anchor=F("text")))) >= 1, q
