@@ -29,7 +29,7 @@ from listening.benchmarks.ingest import scratch_database
 TEAMS = 4
 SEARCHES_PER_TEAM = 5
 PLATFORMS = ["x", "x", "x", "bluesky", "bluesky", "mastodon", "reddit", "youtube", "rss", "facebook"]
-SEARCH_QUERIES = ["data breach", "#foi", "@jane", '"the ICO"', "council parking", "ico.org.uk"]
+SEARCH_QUERIES = ["data breach", "#foi", "@jane", '"the ICO"', "parking fines", "ico.org.uk", "subject access -ignored"]
 
 
 def _setup():

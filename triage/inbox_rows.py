@@ -65,6 +65,27 @@ def marked(text: str, hit_spans, found_spans) -> SafeString:
     return mark_safe("".join(out))
 
 
+_controls: list[SafeString] = []
+
+
+def decide_controls() -> SafeString:
+    """The outcome buttons and request-type choice every open row's form holds: the same markup for each."""
+    if not _controls:
+        buttons = "".join(
+            format_html(
+                '<button type="submit" name="outcome" value="{0}" data-outcome="{0}" class="outcome outcome-{0}">{1}</button>',
+                value, label,
+            )
+            for value, label in Outcome.choices
+        )
+        options = "".join(format_html('<option value="{}">{}</option>', value, label) for value, label in InformationRequestType.choices)
+        _controls.append(mark_safe(
+            buttons + '<select name="request_type" aria-label="Type of information request"'
+            ' title="Used when you choose Information request">' + options + "</select>"
+        ))
+    return _controls[0]
+
+
 def _days_left(case) -> SafeString:
     """As templates/triage/_days_left.html, for a row."""
     if case.status == "waiting":

@@ -11,7 +11,7 @@ from accounts.access import ANY_ROLE, access_for, role_required
 from accounts.models import AccessGrant, Team
 from governance.services import client_ip
 from listening.models import Platform
-from triage import inbox_list, selectors
+from triage import inbox_list, inbox_rows, selectors
 from triage.models import InboxItem, InformationRequestType, Outcome
 from triage.services import DecisionRejected, inbox_item_decide
 
@@ -81,6 +81,7 @@ def inbox(request, slug):
         "counted": counted,
         "status": "done" if filters.decided else "new",
         "request_types": InformationRequestType.choices,
+        "decide_controls": inbox_rows.decide_controls(),
     }
     template = {
         "inbox": "triage/inbox.html#inbox_body",
@@ -137,6 +138,7 @@ def item_detail(request, item_id):
         {
             "item": item,
             "row": inbox_list.inbox_row(item_id=item.pk, team_id=item.team_id),
+            "decide_controls": inbox_rows.decide_controls(),
             "team": item.team,
             "outcomes": Outcome.choices,
             "request_types": InformationRequestType.choices,
