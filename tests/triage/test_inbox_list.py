@@ -146,7 +146,8 @@ def test_the_page_query_count_is_fixed_whatever_the_page_size_and_filters(signed
     assert baseline == 9
     counts = {"counts": "1", "HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "inbox-facets"}
     counts_baseline = _page_queries(signed_in, **counts)
-    assert counts_baseline == 7  # session, user, grants, team, saved searches, members, the counts
+    # session, user, grants, team, saved searches, members, the counts (and their plan options)
+    assert counts_baseline == 8
     combos = [
         {}, {"platform": "x"}, {"platform": "reddit"}, {"status": "done"}, {"outcome": "information_request"},
         {"q": "cookies"}, {"q": "#foi @someone"}, {"q": "nothing-matches-this"}, {"assignee": "mine", "case": "no"},
@@ -236,3 +237,13 @@ def test_search_uses_the_full_text_index(posts):
         if q == "@jane":  # the author, in any case, by its own index
             assert "Bitmap Index Scan on mention_author_handle_upper_idx" in plan, plan
         assert len(Mention.objects.filter(MentionSearch(search_parse(q), anchor=F("text")))) >= 1, q
+
+
+def test_every_htmx_link_has_the_same_href_so_the_page_works_without_javascript(signed_in, mixed, monkeypatch):
+    monkeypatch.setattr(inbox_list, "PAGE_SIZE", 1)
+    body = _get(signed_in, cursor="999999999", platform="x")
+    links = re.findall(r"<a ([^>]*hx-get=[^>]*)>", body)
+    assert len(links) > 10
+    for attributes in links:
+        assert re.search(r'href="([^"]+)"', attributes).group(1) == re.search(r'hx-get="([^"]+)"', attributes).group(1)
+    assert re.search(r'<form class="inbox-filters"[^>]*method="get" action="/inbox/communications/"', body)
