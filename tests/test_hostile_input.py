@@ -51,7 +51,9 @@ PARAMETERS = {
     "accounts:totp_reset": ["user", "reason"],
     "accounts:invite": ["username", "email", "first_name", "last_name", "team", "role", "reason"],
     "accounts:invitation_accept": ["new_password1", "new_password2"],
-    "triage:inbox": ["status", "before"],
+    "triage:inbox": [
+        "status", "outcome", "platform", "search", "assignee", "case", "since", "until", "sort", "q", "cursor", "counts",
+    ],
     "triage:item": [],
     "triage:decide": ["outcome", "request_type", "note", "redecide"],
     "triage:claim": ["confirm"],

@@ -14,7 +14,6 @@ from django.db import transaction
 from django.http import QueryDict
 
 from accounts.models import Team
-from triage import selectors
 from triage.claims import HoldRejected, assign_locked, team_members
 from triage.models import InboxItem, Outcome
 from triage.services import DecisionRejected, inbox_item_decide
@@ -37,9 +36,24 @@ def bulk_limit() -> int:
     return settings.EARSHOT_BULK_MAX_ITEMS
 
 
-def matching_item_ids(*, team: Team, filters: QueryDict) -> list[int]:
-    """The open items the inbox shows for `filters` (its query string), newest first, refused past the limit."""
-    items = selectors.inbox_items(team_id=team.id, status="new")
+def matching_item_ids(*, team: Team, filters: QueryDict, user_id: int) -> list[int]:
+    """The open items the inbox shows for `filters` (its query string), in its order, refused past the limit.
+
+    The filters are read exactly as the inbox reads them (triage.inbox_list), so "every
+    open item in this view" is what the officer is looking at, search words included.
+    """
+    import dataclasses
+
+    from triage import inbox_list
+    from triage.views import _team_members
+
+    searches = inbox_list.team_searches(team.id)
+    members = {member.id for member in _team_members(team)}
+    parsed, _problems = inbox_list.filters_read(filters, search_ids={s.id for s in searches}, member_ids=members)
+    if parsed.decided:
+        return []
+    parsed = dataclasses.replace(parsed, cursor="")  # every page of the view, not only those after this one
+    items = inbox_list._ordered(inbox_list.filtered_items(team_id=team.id, filters=parsed, user_id=user_id), parsed)
     ids = list(items.values_list("id", flat=True)[: bulk_limit() + 1])
     if len(ids) > bulk_limit():
         raise BulkRejected(

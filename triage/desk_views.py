@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import ANY_ROLE, role_required
 from governance.services import client_ip
-from triage import selectors
+from triage import inbox_list, inbox_rows, selectors
 from triage.bulk import ACTIONS, BulkRejected, inbox_items_bulk, matching_item_ids
 from triage.claims import (
     HoldRejected, inbox_item_assign, inbox_item_claim, inbox_item_release, inbox_item_take_over, team_members,
@@ -49,10 +49,11 @@ def _confirmed(request, action: str) -> bool:
 
 def _row(request, item: InboxItem, *, announce: str = "", with_count: bool = False, status: int = 200):
     """The item's inbox row, fetched as the inbox fetches it, with a line for the live region."""
-    wanted = "done" if item.status == InboxItem.Status.DONE else "new"
-    fresh = selectors.inbox_items(team_id=item.team_id, status=wanted).get(pk=item.pk)
+    row = inbox_list.inbox_row(item_id=item.pk, team_id=item.team_id)
     context = {
-        "item": fresh,
+        "row": row,
+        "item": row.item,
+        "decide_controls": inbox_rows.decide_controls(),
         "team": item.team,
         "outcomes": Outcome.choices,
         "request_types": InformationRequestType.choices,
@@ -239,7 +240,7 @@ def bulk(request, slug):
         if action not in ACTIONS:
             raise BulkRejected("Choose what to do with the selected items: decide, dismiss or assign.")
         if request.POST.get("scope") == "all":
-            item_ids = matching_item_ids(team=team, filters=QueryDict(filters))
+            item_ids = matching_item_ids(team=team, filters=QueryDict(filters), user_id=request.user.id)
         else:
             item_ids = _posted_ids(request)
             if item_ids is None:

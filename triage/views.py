@@ -9,17 +9,11 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import ANY_ROLE, access_for, role_required
 from accounts.models import Team
 from governance.services import client_ip
-from triage import selectors
+from listening.models import Platform
+from triage import inbox_list, inbox_rows, selectors
 from triage.models import InboxItem, InformationRequestType, Outcome
 from triage.services import DecisionRejected, inbox_item_decide
 from triage.undo import undo_offer_remember
-
-
-def _row_id(raw: str) -> int | None:
-    """A row id from the address, or None: a number of at most 18 digits, so int() and bigint both take it."""
-    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
-        return int(raw)
-    return None
 
 
 def _team_or_403(request, slug: str) -> Team:
@@ -41,29 +35,60 @@ def home(request):
     return redirect("triage:inbox", slug=team.slug)
 
 
+def _team_members(team: Team):
+    """People with a grant in force on the team: the assignee filter's and the bulk bar's choices."""
+    from triage.claims import team_members
+
+    return list(team_members(team).only("id", "username"))
+
+
 @require_GET
 @role_required(*ANY_ROLE)
 def inbox(request, slug):
+    """The team's inbox: filters, search and the page all in the address; a fixed number of queries."""
     team = _team_or_403(request, slug)
-    status = "done" if request.GET.get("status") == "done" else "new"
-    items = selectors.inbox_items(team_id=team.id, status=status)
-    before = _row_id(request.GET.get("before", ""))
-    if before is not None and status == "new":
-        items = items.filter(id__lt=before)
-    page = list(items[: selectors.PAGE_SIZE + 1])
-    has_more, page = len(page) > selectors.PAGE_SIZE, page[: selectors.PAGE_SIZE]
+    searches = inbox_list.team_searches(team.id)
+    members = _team_members(team)
+    filters, problems = inbox_list.filters_read(
+        request.GET, search_ids={s.id for s in searches}, member_ids={m.id for m in members}
+    )
+    # The counts come in a request of their own (htmx, on load; or "Show counts" without
+    # JavaScript), so the list never waits for them.
+    counted = request.GET.get("counts") == "1"
+    target = request.htmx.target if request.htmx else None
+    only_counts = counted and target == "inbox-facets"
+    page = None if only_counts else inbox_list.inbox_page(team_id=team.id, filters=filters, user_id=request.user.id)
+    counts = inbox_list.inbox_facets(
+        team_id=team.id, filters=filters, user_id=request.user.id, searches=searches, platforms=Platform.choices,
+        counted=counted,
+    )
     context = {
         "team": team,
         "teams": Team.objects.filter(id__in=request.access.team_ids()),
-        "status": status,
-        "open_count": selectors.open_count(team_id=team.id),
-        "items": page,
-        "has_more": has_more and status == "new",
-        "next_before": page[-1].id if page else None,
+        "inbox_url": reverse("triage:inbox", kwargs={"slug": team.slug}),
+        "filters": filters,
+        "problems": problems,
+        "facets": counts.facets,
+        "counts_window_full": counts.window_full,
+        "count_window": inbox_list.COUNT_WINDOW,
+        "searches": searches,
+        "members": members,
+        "platforms": Platform.choices,
         "outcomes": Outcome.choices,
+        "statuses": inbox_list.STATUSES,
+        "sorts": inbox_list.SORTS,
+        "page": page,
+        "rows": page.rows if page else [],
+        "counted": counted,
+        "status": "done" if filters.decided else "new",
         "request_types": InformationRequestType.choices,
+        "decide_controls": inbox_rows.decide_controls(),
     }
-    template = "triage/inbox.html#item_list" if request.htmx and request.htmx.target == "inbox-items" else "triage/inbox.html"
+    template = {
+        "inbox": "triage/inbox.html#inbox_body",
+        "inbox-items": "triage/inbox.html#item_list",
+        "inbox-facets": "triage/inbox.html#facet_bar",
+    }.get(target, "triage/inbox.html")
     return render(request, template, context)
 
 
@@ -114,6 +139,8 @@ def item_detail(request, item_id):
         "triage/item_detail.html",
         {
             "item": item,
+            "row": inbox_list.inbox_row(item_id=item.pk, team_id=item.team_id),
+            "decide_controls": inbox_rows.decide_controls(),
             "team": item.team,
             "outcomes": Outcome.choices,
             "request_types": InformationRequestType.choices,
