@@ -16,6 +16,7 @@ from listening.matching import matching_state
 from listening.models import Platform
 from listening.posts import Post
 from listening.query import prepare
+from listening.query.prefilter import stored_haystack
 
 PLATFORMS = frozenset(Platform.values)
 
@@ -70,17 +71,18 @@ WITH posts AS (
         %(platform)s::text[], %(external_id)s::text[], %(url)s::text[], %(author_handle)s::text[],
         %(author_name)s::text[], %(text)s::text[], %(title)s::text[], %(lang)s::text[], %(links)s::jsonb[],
         %(mentions)s::jsonb[], %(in_reply_to_handle)s::text[], %(kind)s::text[], %(posted_at)s::timestamptz[],
-        %(raw)s::jsonb[]
+        %(raw)s::jsonb[], %(prefilter_text)s::text[]
     ) WITH ORDINALITY AS p(platform, external_id, url, author_handle, author_name, text, title, lang, links,
-                           mentions, in_reply_to_handle, kind, posted_at, raw, n)
+                           mentions, in_reply_to_handle, kind, posted_at, raw, prefilter_text, n)
 ),
 stored AS (
     INSERT INTO listening_mention (platform, external_id, url, author_handle, author_name, text, title, lang,
-                                   links, mentions, in_reply_to_handle, kind, posted_at, first_seen_at, raw)
+                                   links, mentions, in_reply_to_handle, kind, posted_at, first_seen_at, raw,
+                                   prefilter_text)
     SELECT platform, external_id, url, author_handle, author_name, text, title, lang,
            ARRAY(SELECT jsonb_array_elements_text(links)),
            ARRAY(SELECT jsonb_array_elements_text(mentions))::varchar[],
-           in_reply_to_handle, kind, posted_at, %(now)s, raw
+           in_reply_to_handle, kind, posted_at, %(now)s, raw, prefilter_text
     FROM posts
     -- Rows in key order, so two pages upserting the same posts cannot deadlock.
     ORDER BY platform, external_id
@@ -124,22 +126,37 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> int:
     now = timezone.now()
     columns: dict[str, list] = {name: [] for name in (
         "platform", "external_id", "url", "author_handle", "author_name", "text", "title", "lang", "links",
-        "mentions", "in_reply_to_handle", "kind", "posted_at", "raw",
+        "mentions", "in_reply_to_handle", "kind", "posted_at", "raw", "prefilter_text",
     )}
     hit_n, hit_search, hit_spans, inbox_n, inbox_team = [], [], [], [], []
     for n, (post, spans_by_search, teams) in enumerate(matched, start=1):
-        columns["platform"].append(post.platform)
-        columns["external_id"].append(post.external_id)
-        columns["url"].append(_clean(post.url)[:2000])
-        columns["author_handle"].append(_clean(post.author_handle)[:200])
+        # Exactly what is stored, so the prefilter text describes the stored mention.
+        stored = Post(
+            platform=post.platform,
+            external_id=post.external_id,
+            url=_clean(post.url)[:2000],
+            author_handle=_clean(post.author_handle)[:200],
+            text=_clean(post.text),
+            title=_clean(post.title),
+            lang=_clean(post.lang)[:10],
+            links=tuple(_clean(link) for link in post.links),
+            mentions=tuple(_clean(m)[:200] for m in post.mentions),
+            in_reply_to_handle=_clean(post.in_reply_to_handle)[:200],
+            kind=_clean(post.kind)[:20] or "post",
+        )
+        columns["platform"].append(stored.platform)
+        columns["external_id"].append(stored.external_id)
+        columns["url"].append(stored.url)
+        columns["author_handle"].append(stored.author_handle)
         columns["author_name"].append(_clean(post.author_name)[:300])
-        columns["text"].append(_clean(post.text))
-        columns["title"].append(_clean(post.title))
-        columns["lang"].append(_clean(post.lang)[:10])
-        columns["links"].append(Jsonb([_clean(link) for link in post.links]))
-        columns["mentions"].append(Jsonb([_clean(m)[:200] for m in post.mentions]))
-        columns["in_reply_to_handle"].append(_clean(post.in_reply_to_handle)[:200])
-        columns["kind"].append(_clean(post.kind)[:20] or "post")
+        columns["text"].append(stored.text)
+        columns["title"].append(stored.title)
+        columns["lang"].append(stored.lang)
+        columns["links"].append(Jsonb(list(stored.links)))
+        columns["mentions"].append(Jsonb(list(stored.mentions)))
+        columns["in_reply_to_handle"].append(stored.in_reply_to_handle)
+        columns["kind"].append(stored.kind)
+        columns["prefilter_text"].append(stored_haystack(stored))
         columns["posted_at"].append(post.created_at)
         columns["raw"].append(Jsonb(_json_safe(dict(post.raw))))
         for search_id, spans in spans_by_search.items():

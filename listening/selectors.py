@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from listening.models import Mention, SavedSearch, WatchList, WatchListMember
 from listening.posts import Post
+from listening.query import WatchLists, prepare
 
 TRY_IT_LIMIT = 50_000
 
@@ -19,21 +20,7 @@ def saved_searches_listed(*, team_ids) -> "models.QuerySet[SavedSearch]":
 
 
 def mention_to_post(mention: Mention) -> Post:
-    return Post(
-        platform=mention.platform,
-        external_id=mention.external_id,
-        text=mention.text,
-        title=mention.title,
-        url=mention.url,
-        author_handle=mention.author_handle,
-        author_name=mention.author_name,
-        created_at=mention.posted_at,
-        lang=mention.lang,
-        links=tuple(mention.links),
-        mentions=tuple(mention.mentions),
-        in_reply_to_handle=mention.in_reply_to_handle,
-        kind=mention.kind,
-    )
+    return mention.as_post()
 
 
 def watch_lists_by_platform() -> dict[str, dict[str, set[str]]]:
@@ -49,13 +36,42 @@ def x_list_ids() -> dict[str, str]:
 
 @dataclass
 class TryItResult:
+    # Candidates read: mentions of the window that passed the SQL prefilter.
     checked: int
     matched: int
     first: list[tuple[Mention, dict]]
-    # The budget in seconds when it ran out with mentions still unread; None when all were read.
+    # The budget in seconds when it ran out with candidates still unread; None when all were read.
     stopped_after: float | None = None
-    # True when TRY_IT_LIMIT mentions were read and older ones were left.
+    # True when TRY_IT_LIMIT candidates were read and older ones were left.
     limited: bool = False
+
+    @property
+    def complete(self) -> bool:
+        """True when every candidate was matched, so `matched` is the true count, not a lower bound."""
+        return self.stopped_after is None and not self.limited
+
+
+# What exact matching reads of each candidate (never `raw`).
+_POST_COLUMNS = (
+    "platform", "external_id", "text", "title", "url", "author_handle", "author_name", "posted_at", "lang", "links",
+    "mentions", "in_reply_to_handle", "kind",
+)
+
+
+def try_it_candidates(*, query, since, team_ids=None, lists_by_platform=None) -> "models.QuerySet[Mention]":
+    """Mentions first seen since `since` that may match `query`, newest first.
+
+    The SQL prefilter (`prefilter_sql.prefilter_condition`) is a necessary
+    condition: every mention the query matches is among these. With team_ids, only
+    mentions in those teams' inboxes.
+    """
+    from listening.prefilter_sql import prefilter_condition
+
+    candidates = Mention.objects.filter(first_seen_at__gte=since).filter(prefilter_condition(query, lists_by_platform))
+    if team_ids is not None:
+        inbox_items = Mention.inbox_items.rel.related_model.objects.filter(team_id__in=list(team_ids))
+        candidates = candidates.filter(id__in=inbox_items.values("mention_id"))
+    return candidates.order_by("-first_seen_at", "-id")
 
 
 def stored_matches(
@@ -63,20 +79,26 @@ def stored_matches(
 ) -> TryItResult:
     """Run a query over the mentions stored in the last `days` days, newest first.
 
-    At most TRY_IT_LIMIT mentions are read, and reading stops once `budget_seconds`
-    have passed (at least one mention is always read), so the panel answers quickly
-    on a large store; the result says when either cut it short. When team_ids is
+    1. Narrow the window to candidates in SQL (`try_it_candidates`), so a query
+       for a rare word reads only the few mentions that hold it.
+    2. Match each candidate exactly, reading only the columns a post needs.
+    3. Load the first `show` matches whole, for the panel.
+
+    At most TRY_IT_LIMIT candidates are read, and reading stops once `budget_seconds`
+    have passed (at least one candidate is always read); the result says when
+    either cut it short, and then its count is a lower bound. When team_ids is
     given, only mentions in those teams' inboxes are read, so the panel never shows
     a post the officer could not otherwise see.
     """
     started = time.monotonic()
     since = timezone.now() - timedelta(days=days)
-    mentions = Mention.objects.filter(first_seen_at__gte=since).order_by("-first_seen_at", "-id")
-    if team_ids is not None:
-        mentions = mentions.filter(inbox_items__team_id__in=list(team_ids)).distinct()
     lists = watch_lists_by_platform()
+    normalised_lists: dict[str, WatchLists] = {}
+    candidates = try_it_candidates(query=query, since=since, team_ids=team_ids, lists_by_platform=lists)
     result = TryItResult(checked=0, matched=0, first=[])
-    for mention in mentions.defer("raw")[: TRY_IT_LIMIT + 1].iterator(chunk_size=2000):
+    shown: list[tuple[int, dict]] = []
+    rows = candidates.values_list("id", *_POST_COLUMNS)[: TRY_IT_LIMIT + 1]
+    for row in rows.iterator(chunk_size=2000):
         if result.checked == TRY_IT_LIMIT:
             result.limited = True
             break
@@ -84,10 +106,26 @@ def stored_matches(
             result.stopped_after = budget_seconds
             break
         result.checked += 1
-        post = mention_to_post(mention)
-        post_lists = lists.get(post.platform, {})
-        if query.matches(post, lists=post_lists):
+        post = _row_post(row)
+        post_lists = normalised_lists.get(post.platform)
+        if post_lists is None:
+            post_lists = normalised_lists[post.platform] = WatchLists(lists.get(post.platform, {}))
+        prepared = prepare(post)
+        if query.matches(prepared, lists=post_lists):
             result.matched += 1
-            if len(result.first) < show:
-                result.first.append((mention, query.spans(post, lists=post_lists)))
+            if len(shown) < show:
+                shown.append((row[0], query.spans(prepared, lists=post_lists)))
+    if shown:
+        by_id = Mention.objects.defer("raw").in_bulk([mention_id for mention_id, _ in shown])
+        result.first = [(by_id[mention_id], spans) for mention_id, spans in shown if mention_id in by_id]
     return result
+
+
+def _row_post(row) -> Post:
+    (_, platform, external_id, text, title, url, author_handle, author_name, posted_at, lang, links, mentions,
+     in_reply_to_handle, kind) = row
+    return Post(
+        platform=platform, external_id=external_id, text=text, title=title, url=url, author_handle=author_handle,
+        author_name=author_name, created_at=posted_at, lang=lang, links=tuple(links), mentions=tuple(mentions),
+        in_reply_to_handle=in_reply_to_handle, kind=kind,
+    )
