@@ -12,8 +12,8 @@ operand's best one, NOT nothing). Each alternative becomes a condition on
 
 - a text key is `prefilter_text LIKE '%key%'` (word boundaries are not checked:
   that only adds candidates);
-- an attribute value (author, reply-to, platform, language, kind) is
-  `LIKE '%skeleton(value)%'`, as the attributes are lines of that text;
+- an attribute value (author, reply-to, platform, language, kind) is its
+  skeleton as a whole line (`LIKE '%\nvalue\n%'`; the kind is the last line);
 - "is a reply" and "has links" are conditions on their columns;
 - a watch list is its members as author lines, when it has few enough.
 
@@ -53,8 +53,10 @@ def _alternative(item, lists_by_platform) -> Q | None:
     if isinstance(item, TextKey):
         return _contains(item.text)
     name = item[0]
-    if name in _ATTRIBUTES:
-        return _contains(skeleton(item[1]))
+    if name == "kind":  # the last line
+        return Q(prefilter_text__endswith="\n" + skeleton(item[1]).replace("\x00", "\ufffd"))
+    if name in _ATTRIBUTES:  # a whole line
+        return _line(skeleton(item[1]))
     if name == "replying":
         return ~Q(in_reply_to_handle="")
     if name == "has_links":
@@ -70,6 +72,10 @@ def _contains(key: str) -> Q | None:
     return Q(prefilter_text__contains=key) if key else None
 
 
+def _line(value: str) -> Q:
+    return Q(prefilter_text__contains="\n" + value.replace("\x00", "\ufffd") + "\n")
+
+
 def _list_members(name_key: str, lists_by_platform) -> Q | None:
     members = set()
     for lists in lists_by_platform.values():
@@ -81,8 +87,5 @@ def _list_members(name_key: str, lists_by_platform) -> Q | None:
         return None
     joined = _NOTHING
     for member in sorted(members):
-        found = _contains(skeleton(member))
-        if found is None:
-            return None
-        joined |= found
+        joined |= _line(skeleton(member))  # the author's line
     return joined

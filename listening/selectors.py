@@ -74,6 +74,12 @@ def try_it_candidates(*, query, since, team_ids=None, lists_by_platform=None) ->
     return candidates.order_by("-first_seen_at", "-id")
 
 
+# Candidates are read newest first in pages that double in size: a query with few
+# candidates costs one small read, and a broad one starts matching at once.
+_FIRST_PAGE = 250
+_LARGEST_PAGE = 4000
+
+
 def stored_matches(
     *, query, days: int = 30, show: int = 20, team_ids=None, budget_seconds: float | None = None
 ) -> TryItResult:
@@ -81,7 +87,9 @@ def stored_matches(
 
     1. Narrow the window to candidates in SQL (`try_it_candidates`), so a query
        for a rare word reads only the few mentions that hold it.
-    2. Match each candidate exactly, reading only the columns a post needs.
+    2. Read the candidates newest first, a page at a time (keyset, never OFFSET),
+       only the columns a post needs, and match each exactly (the matcher's own
+       prefilter skips most non-matches without tokenising them).
     3. Load the first `show` matches whole, for the panel.
 
     At most TRY_IT_LIMIT candidates are read, and reading stops once `budget_seconds`
@@ -90,31 +98,51 @@ def stored_matches(
     given, only mentions in those teams' inboxes are read, so the panel never shows
     a post the officer could not otherwise see.
     """
+    from listening.query.matcher import Matcher
+
     started = time.monotonic()
     since = timezone.now() - timedelta(days=days)
     lists = watch_lists_by_platform()
     normalised_lists: dict[str, WatchLists] = {}
+    matcher = Matcher([(0, query)])
     candidates = try_it_candidates(query=query, since=since, team_ids=team_ids, lists_by_platform=lists)
     result = TryItResult(checked=0, matched=0, first=[])
     shown: list[tuple[int, dict]] = []
-    rows = candidates.values_list("id", *_POST_COLUMNS)[: TRY_IT_LIMIT + 1]
-    for row in rows.iterator(chunk_size=2000):
-        if result.checked == TRY_IT_LIMIT:
-            result.limited = True
+    page_size, after = _FIRST_PAGE, None
+    while True:
+        page = candidates
+        if after is not None:
+            page = page.filter(first_seen_at__lte=after[0]).filter(
+                models.Q(first_seen_at__lt=after[0]) | models.Q(id__lt=after[1])
+            )
+        page_started = time.monotonic()
+        rows = list(page.values_list("id", "first_seen_at", *_POST_COLUMNS)[:page_size])
+        page_seconds = time.monotonic() - page_started
+        for row in rows:
+            if result.checked == TRY_IT_LIMIT:
+                result.limited = True
+                break
+            if result.checked and budget_seconds is not None and time.monotonic() - started >= budget_seconds:
+                result.stopped_after = budget_seconds
+                break
+            result.checked += 1
+            post = _row_post(row)
+            post_lists = normalised_lists.get(post.platform)
+            if post_lists is None:
+                post_lists = normalised_lists[post.platform] = WatchLists(lists.get(post.platform, {}))
+            prepared = prepare(post)
+            if matcher.match(prepared, lists=post_lists):
+                result.matched += 1
+                if len(shown) < show:
+                    shown.append((row[0], query.spans(prepared, lists=post_lists)))
+        if not result.complete or len(rows) < page_size:
             break
-        if result.checked and budget_seconds is not None and time.monotonic() - started >= budget_seconds:
+        # The next page is twice as large: do not start a read the budget cannot cover.
+        if budget_seconds is not None and time.monotonic() - started + 2 * page_seconds >= budget_seconds:
             result.stopped_after = budget_seconds
             break
-        result.checked += 1
-        post = _row_post(row)
-        post_lists = normalised_lists.get(post.platform)
-        if post_lists is None:
-            post_lists = normalised_lists[post.platform] = WatchLists(lists.get(post.platform, {}))
-        prepared = prepare(post)
-        if query.matches(prepared, lists=post_lists):
-            result.matched += 1
-            if len(shown) < show:
-                shown.append((row[0], query.spans(prepared, lists=post_lists)))
+        after = (rows[-1][1], rows[-1][0])
+        page_size = min(2 * page_size, _LARGEST_PAGE)
     if shown:
         by_id = Mention.objects.defer("raw").in_bulk([mention_id for mention_id, _ in shown])
         result.first = [(by_id[mention_id], spans) for mention_id, spans in shown if mention_id in by_id]
@@ -122,7 +150,7 @@ def stored_matches(
 
 
 def _row_post(row) -> Post:
-    (_, platform, external_id, text, title, url, author_handle, author_name, posted_at, lang, links, mentions,
+    (_, _, platform, external_id, text, title, url, author_handle, author_name, posted_at, lang, links, mentions,
      in_reply_to_handle, kind) = row
     return Post(
         platform=platform, external_id=external_id, text=text, title=title, url=url, author_handle=author_handle,

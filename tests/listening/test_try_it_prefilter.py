@@ -245,3 +245,21 @@ def test_the_result_reads_only_candidates(communications, make_item):
     result = stored_matches(query=parse("privacy"))
     assert (result.checked, result.matched, result.complete) == (1, 1, True)
     assert result.first[0][0].text == "privacy matters"
+
+
+def test_it_reads_candidates_page_by_page_newest_first_and_counts_them_all(communications, make_item, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from listening import selectors
+
+    monkeypatch.setattr(selectors, "_FIRST_PAGE", 2)
+    now = timezone.now()
+    for n in range(9):
+        # Two mentions share each time, so the keyset must also order by id.
+        make_item(communications, text=f"privacy post {n}", first_seen_at=now - timedelta(minutes=n // 2))
+    make_item(communications, text="weather", first_seen_at=now)
+    result = stored_matches(query=parse("privacy"), show=4)
+    assert (result.checked, result.matched, result.complete) == (9, 9, True)
+    assert [mention.text for mention, _ in result.first] == [f"privacy post {n}" for n in (1, 0, 3, 2)]
