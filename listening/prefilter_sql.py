@@ -22,7 +22,10 @@ the clause is dropped. A row whose prefilter_text is NULL (not computed) is
 always a candidate.
 """
 
-from django.db.models import Q
+import re
+
+from django.db.models import F, Func, Q, TextField
+from django.db.models.lookups import Contains, EndsWith
 
 from listening.query.prefilter import TextKey, requirements
 from listening.query.prepared import handle_key
@@ -32,60 +35,97 @@ from listening.query.text import fold, skeleton
 MAX_LIST_MEMBERS = 50
 _ATTRIBUTES = ("author", "reply_to", "platform", "lang", "kind")
 _NOTHING = Q(pk__in=[])
+_TRIGRAM = re.compile(r"[^\W_]{3}")
+_INDEXED = F("prefilter_text")
+# The same text, as an expression the trigram index does not serve: conditions on it
+# are checked on the rows the index (or the time index) found.
+_CHECKED = Func(F("prefilter_text"), template="(%(expressions)s || '')", output_field=TextField())
 
 
 def prefilter_condition(query, lists_by_platform=None) -> Q:
-    """A necessary condition, in SQL, for a stored mention to match `query`."""
+    """A necessary condition, in SQL, for a stored mention to match `query`.
+
+    The most selective clause whose alternatives all hold three letters or digits in
+    a row (text keys, handles, a short watch list's members) is left for the trigram
+    index to find; the other clauses are checked on the rows it finds. Letting the
+    index serve every clause costs more than it saves: each LIKE's trigrams are looked
+    up, and a common one (`est` in `request`) has postings for many rows.
+    """
+    lists_by_platform = lists_by_platform or {}
     condition = Q()
-    for clause in requirements(query.root):
-        alternatives = [_alternative(item, lists_by_platform or {}) for item in clause]
+    indexed = False
+    for clause in requirements(query.root):  # most selective first
+        searched = not indexed and all(_searchable(item, lists_by_platform) for item in clause)
+        alternatives = [_alternative(item, lists_by_platform, _INDEXED if searched else _CHECKED) for item in clause]
         if any(alternative is None for alternative in alternatives):
             continue  # one alternative holds anywhere: so does the clause
         joined = Q()
         for alternative in alternatives:
             joined |= alternative
         condition &= joined if alternatives else _NOTHING
+        indexed = indexed or searched
     return Q(prefilter_text__isnull=True) | condition if condition else Q()
 
 
-def _alternative(item, lists_by_platform) -> Q | None:
+def _searchable(item, lists_by_platform) -> bool:
+    """Can the trigram index find this alternative (has it three letters or digits in a row)?"""
+    if isinstance(item, TextKey):
+        return _TRIGRAM.search(item.text) is not None
+    if item[0] in _ATTRIBUTES:
+        return _TRIGRAM.search(item[1]) is not None
+    if item[0] == "list":
+        members = _members(item[1], lists_by_platform)
+        return len(members) <= MAX_LIST_MEMBERS and all(_TRIGRAM.search(member) for member in members)
+    return False
+
+
+def _alternative(item, lists_by_platform, column) -> Q | None:
     """One alternative as a condition; None when any row may satisfy it."""
     if isinstance(item, TextKey):
-        return _contains(item.text)
+        return _contains(column, item.text)
     name = item[0]
     if name == "kind":  # the last line
-        return Q(prefilter_text__endswith="\n" + skeleton(item[1]).replace("\x00", "\ufffd"))
+        return Q(EndsWith(column, _stored("\n" + skeleton(item[1]))))
     if name in _ATTRIBUTES:  # a whole line
-        return _line(skeleton(item[1]))
+        return _line(column, skeleton(item[1]))
     if name == "replying":
         return ~Q(in_reply_to_handle="")
     if name == "has_links":
         return Q(links__len__gt=0)
     if name == "list":
-        return _list_members(item[1], lists_by_platform)
+        return _list_members(item[1], lists_by_platform, column)
     return None
 
 
-def _contains(key: str) -> Q | None:
+def _stored(text: str) -> str:
     # Stored text has U+FFFD where a post had NUL, as PostgreSQL cannot hold NUL.
-    key = key.replace("\x00", "\ufffd")
-    return Q(prefilter_text__contains=key) if key else None
+    return text.replace("\x00", "\ufffd")
 
 
-def _line(value: str) -> Q:
-    return Q(prefilter_text__contains="\n" + value.replace("\x00", "\ufffd") + "\n")
+def _contains(column, key: str) -> Q | None:
+    return Q(Contains(column, _stored(key))) if key else None
 
 
-def _list_members(name_key: str, lists_by_platform) -> Q | None:
+def _line(column, value: str) -> Q:
+    return Q(Contains(column, _stored("\n" + value + "\n")))
+
+
+def _members(name_key: str, lists_by_platform) -> set[str]:
+    """Handles (as compared) on the watch lists of that name, on any platform."""
     members = set()
     for lists in lists_by_platform.values():
         for name, handles in lists.items():
             if fold(name.strip()) == name_key:
                 members.update(handle_key(handle) for handle in handles)
     members.discard("")  # an empty handle never matches an author
+    return members
+
+
+def _list_members(name_key: str, lists_by_platform, column) -> Q | None:
+    members = _members(name_key, lists_by_platform)
     if len(members) > MAX_LIST_MEMBERS:
         return None
     joined = _NOTHING
     for member in sorted(members):
-        joined |= _line(skeleton(member))  # the author's line
+        joined |= _line(column, skeleton(member))  # the author's line
     return joined

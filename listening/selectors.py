@@ -76,7 +76,7 @@ def try_it_candidates(*, query, since, team_ids=None, lists_by_platform=None) ->
 
 # Candidates are read newest first in pages that double in size: a query with few
 # candidates costs one small read, and a broad one starts matching at once.
-_FIRST_PAGE = 250
+_FIRST_PAGE = 100
 _LARGEST_PAGE = 4000
 
 
@@ -117,7 +117,6 @@ def stored_matches(
             )
         page_started = time.monotonic()
         rows = list(page.values_list("id", "first_seen_at", *_POST_COLUMNS)[:page_size])
-        page_seconds = time.monotonic() - page_started
         for row in rows:
             if result.checked == TRY_IT_LIMIT:
                 result.limited = True
@@ -137,8 +136,9 @@ def stored_matches(
                     shown.append((row[0], query.spans(prepared, lists=post_lists)))
         if not result.complete or len(rows) < page_size:
             break
-        # The next page is twice as large: do not start a read the budget cannot cover.
-        if budget_seconds is not None and time.monotonic() - started + 2 * page_seconds >= budget_seconds:
+        # The next page is twice as large: do not start one the budget cannot cover.
+        now = time.monotonic()
+        if budget_seconds is not None and now - started + 2 * (now - page_started) >= budget_seconds:
             result.stopped_after = budget_seconds
             break
         after = (rows[-1][1], rows[-1][0])

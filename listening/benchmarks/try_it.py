@@ -7,10 +7,10 @@ dropped, see `ingest.scratch_database`), so it never touches real data.
    seen across the last `spread_days` days, each in one of four teams' inboxes. Texts
    are a topical phrase (the ICO, GDPR, FOI, journalists' requests, or everyday
    chatter) and a dozen everyday words; some link to ico.org.uk, some reply to the
-   Commissioner, some mention @ICOnews, a few authors are on a watch list.
-   `prefilter_text` is computed in SQL (the texts are ASCII but for `é`, which is
+   Commissioner, some mention @ICOnews, 20 of 50,000 authors are on a watch list.
+   `prefilter_text` is computed in the same SQL (the texts are ASCII but for `é`,
    translated as the skeleton would), then checked against Python's
-   `stored_haystack` on a sample, and the indexes are built after the load.
+   `stored_haystack` on a sample; the indexes are built after the load.
 2. ANALYZE, as autovacuum would.
 3. POST each query to "Try it" (Django test client, in process) as an admin (every
    team) and as a comms officer (one team), `repeats` times each, and report the
@@ -107,6 +107,20 @@ WORDS = (
 ).split()
 
 
+# Handles like `janesmith0`: 100 first parts x 100 last parts x 5, so 50,000 authors
+# whose trigrams are as varied as real handles'.
+FIRST_PARTS = [a + b for a in ("jo", "ma", "sa", "al", "be", "ka", "ri", "to", "el", "ni")
+               for b in ("ne", "ry", "ra", "ex", "th", "te", "ck", "by", "la", "na")]
+LAST_PARTS = [a + b for a in ("smi", "jon", "tay", "bro", "wil", "dav", "eva", "tho", "rob", "wal")
+              for b in ("th", "es", "lor", "wn", "son", "ies", "ns", "mas", "erts", "ker")]
+AUTHORS = 50_000
+
+
+def handle(k: int) -> str:
+    """The author of mention n is handle(n % AUTHORS), as the SQL load writes it."""
+    return f"{FIRST_PARTS[k % 100]}{LAST_PARTS[(k // 100) % 100]}{(k // 10_000) % 5}"
+
+
 def _setup(world_size: int = 4):
     from accounts.models import AccessGrant, Role, Team, User
     from listening.models import WatchList, WatchListMember
@@ -118,38 +132,37 @@ def _setup(world_size: int = 4):
     AccessGrant.objects.create(user=officer, team=teams[0], role=Role.COMMS_OFFICER, reason="benchmark")
     watch_list = WatchList.objects.create(name=WATCH_LIST)
     WatchListMember.objects.bulk_create(
-        WatchListMember(watch_list=watch_list, platform=PLATFORM, handle=f"user{n}") for n in range(1, 21)
+        WatchListMember(watch_list=watch_list, platform=PLATFORM, handle=handle(n * 2_477)) for n in range(1, 21)
     )
     return {"teams": teams, "admin": admin, "officer": officer}
 
 
+# prefilter_text is stored_haystack in SQL, for these ASCII-but-`é` rows: text,
+# title, URL, links, @mentions, then author, reply-to, platform, language, kind.
 _LOAD_MENTIONS = """
 INSERT INTO listening_mention (platform, external_id, url, author_handle, author_name, text, title, lang, links,
-                               mentions, in_reply_to_handle, kind, posted_at, first_seen_at, raw)
-SELECT 'x', 'b' || n, 'https://x.com/user' || (n %% 50000) || '/status/' || n, 'user' || (n %% 50000), '',
-       (%(phrases)s::text[])[1 + (hashint(n) %% %(phrase_count)s)] || ' '
-         || (SELECT string_agg((%(words)s::text[])[1 + floor(random() * %(word_count)s)::int], ' ')
-             FROM generate_series(1, 8 + (n %% 9)) AS w(i)),
-       '', 'en',
-       CASE WHEN n %% 20 = 0 THEN ARRAY['https://ico.org.uk/for-the-public/' || n]
-            WHEN n %% 20 = 1 THEN ARRAY['https://www.bbc.co.uk/news/' || n] ELSE '{}'::text[] END,
-       CASE WHEN n %% 10 = 0 THEN ARRAY['ICOnews']::varchar[] ELSE '{}'::varchar[] END,
-       CASE WHEN n %% 100 = 0 THEN 'commissioner' ELSE '' END,
-       CASE WHEN n %% 100 = 0 THEN 'reply' ELSE 'post' END,
-       now() - (n * %(spread)s::float8 / %(count)s) * interval '1 day',
-       now() - (n * %(spread)s::float8 / %(count)s) * interval '1 day',
-       '{}'::jsonb
-FROM generate_series(1, %(count)s) AS n
-"""
-
-# stored_haystack, in SQL, for these ASCII-but-`é` rows: text, title, url, links,
-# @mentions, then author, reply-to, platform, language and kind, a line each.
-_FILL_PREFILTER = """
-UPDATE listening_mention SET prefilter_text = concat_ws(E'\\n',
-    translate(lower(text), 'é', 'e'), lower(title), lower(url),
-    NULLIF(lower(array_to_string(links, E'\\n')), ''),
-    NULLIF(array_to_string(ARRAY(SELECT '@' || lower(m) FROM unnest(mentions) AS m), E'\\n'), ''),
-    lower(author_handle), lower(in_reply_to_handle), platform, lang, kind)
+                               mentions, in_reply_to_handle, kind, posted_at, first_seen_at, raw, prefilter_text)
+SELECT 'x', 'b' || n, url, author, '', text, '', 'en', links, mentions, reply_to, kind, seen, seen, '{}'::jsonb,
+       concat_ws(E'\\n', translate(lower(text), 'é', 'e'), '', lower(url),
+                 NULLIF(lower(array_to_string(links, E'\\n')), ''),
+                 NULLIF(array_to_string(ARRAY(SELECT '@' || lower(m) FROM unnest(mentions) AS m), E'\\n'), ''),
+                 lower(author), reply_to, 'x', 'en', kind)
+FROM (
+    SELECT n, author, 'https://x.com/' || author || '/status/' || n AS url,
+           (%(phrases)s::text[])[1 + (pg_temp.hashint(n) %% %(phrase_count)s)] || ' '
+             || (SELECT string_agg((%(words)s::text[])[1 + floor(random() * %(word_count)s)::int], ' ')
+                 FROM generate_series(1, 8 + (n %% 9))) AS text,
+           CASE WHEN n %% 20 = 0 THEN ARRAY['https://ico.org.uk/for-the-public/' || n]
+                WHEN n %% 20 = 1 THEN ARRAY['https://www.bbc.co.uk/news/' || n] ELSE '{}'::text[] END AS links,
+           CASE WHEN n %% 10 = 0 THEN ARRAY['ICOnews']::varchar[] ELSE '{}'::varchar[] END AS mentions,
+           CASE WHEN n %% 100 = 0 THEN 'commissioner' ELSE '' END AS reply_to,
+           CASE WHEN n %% 100 = 0 THEN 'reply' ELSE 'post' END AS kind,
+           now() - (n * %(spread)s::float8 / %(count)s) * interval '1 day' AS seen
+    FROM generate_series(1, %(count)s) AS n,
+         LATERAL (SELECT (%(first)s::text[])[1 + (n %% %(authors)s) %% 100]
+                         || (%(last)s::text[])[1 + ((n %% %(authors)s) / 100) %% 100]
+                         || ((n %% %(authors)s) / 10000) %% 5 AS author) AS a
+) AS m
 """
 
 _HASHINT = """
@@ -174,11 +187,10 @@ def _load(world, count: int, spread_days: int) -> dict:
             cursor.execute(f"DROP INDEX {name}")
         cursor.execute(_HASHINT)
         cursor.execute(
-            _LOAD_MENTIONS.replace("hashint(", "pg_temp.hashint("),
+            _LOAD_MENTIONS,
             {"phrases": list(PHRASES), "phrase_count": len(PHRASES), "words": list(WORDS), "word_count": len(WORDS),
-             "spread": spread_days, "count": count},
+             "spread": spread_days, "count": count, "first": FIRST_PARTS, "last": LAST_PARTS, "authors": AUTHORS},
         )
-        cursor.execute(_FILL_PREFILTER)
         teams = [team.id for team in world["teams"]]
         cursor.execute(
             "INSERT INTO triage_inboxitem (team_id, mention_id, status, created_at)"
