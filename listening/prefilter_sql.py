@@ -18,14 +18,13 @@ operand's best one, NOT nothing). Each alternative becomes a condition on
 - a watch list is its members as author lines, when it has few enough.
 
 An alternative that cannot be expressed makes its clause hold for every row, so
-the clause is dropped. A row whose prefilter_text is NULL (not computed) is
-always a candidate.
+the clause cannot be used; of the others, one is (see `prefilter_condition`). A
+row whose prefilter_text is NULL (not computed) is always a candidate.
 """
 
 import re
 
-from django.db.models import F, Func, Q, TextField
-from django.db.models.lookups import Contains, EndsWith
+from django.db.models import Q
 
 from listening.query.prefilter import TextKey, requirements
 from listening.query.prepared import handle_key
@@ -36,35 +35,35 @@ MAX_LIST_MEMBERS = 50
 _ATTRIBUTES = ("author", "reply_to", "platform", "lang", "kind")
 _NOTHING = Q(pk__in=[])
 _TRIGRAM = re.compile(r"[^\W_]{3}")
-_INDEXED = F("prefilter_text")
-# The same text, as an expression the trigram index does not serve: conditions on it
-# are checked on the rows the index (or the time index) found.
-_CHECKED = Func(F("prefilter_text"), template="(%(expressions)s || '')", output_field=TextField())
 
 
 def prefilter_condition(query, lists_by_platform=None) -> Q:
     """A necessary condition, in SQL, for a stored mention to match `query`.
 
-    The most selective clause whose alternatives all hold three letters or digits in
-    a row (text keys, handles, a short watch list's members) is left for the trigram
-    index to find; the other clauses are checked on the rows it finds. Letting the
-    index serve every clause costs more than it saves: each LIKE's trigrams are looked
-    up, and a common one (`est` in `request`) has postings for many rows.
+    One clause is used: the most selective one the trigram index can find (every
+    alternative holds three letters or digits in a row: text keys, handles, a short
+    watch list's members), else the most selective one that can be expressed at all.
+    More clauses would narrow the candidates further, but the planner takes them as
+    independent while a query's words come together (`subject` and `access`), so it
+    expects a handful of rows and picks a plan that reads thousands; and each LIKE
+    the index serves costs a lookup of each of its trigrams. The exact match in
+    Python checks everything else, behind the matcher's own cheaper prefilter.
     """
     lists_by_platform = lists_by_platform or {}
-    condition = Q()
-    indexed = False
+    expressible = []
     for clause in requirements(query.root):  # most selective first
-        searched = not indexed and all(_searchable(item, lists_by_platform) for item in clause)
-        alternatives = [_alternative(item, lists_by_platform, _INDEXED if searched else _CHECKED) for item in clause]
+        alternatives = [_alternative(item, lists_by_platform) for item in clause]
         if any(alternative is None for alternative in alternatives):
             continue  # one alternative holds anywhere: so does the clause
-        joined = Q()
-        for alternative in alternatives:
-            joined |= alternative
-        condition &= joined if alternatives else _NOTHING
-        indexed = indexed or searched
-    return Q(prefilter_text__isnull=True) | condition if condition else Q()
+        searchable = all(_searchable(item, lists_by_platform) for item in clause)
+        expressible.append((not searchable, alternatives))
+    if not expressible:
+        return Q()
+    _, alternatives = min(expressible, key=lambda found: found[0])  # stable: the first searchable one
+    joined = _NOTHING
+    for alternative in alternatives:
+        joined |= alternative
+    return Q(prefilter_text__isnull=True) | joined
 
 
 def _searchable(item, lists_by_platform) -> bool:
@@ -79,21 +78,21 @@ def _searchable(item, lists_by_platform) -> bool:
     return False
 
 
-def _alternative(item, lists_by_platform, column) -> Q | None:
+def _alternative(item, lists_by_platform) -> Q | None:
     """One alternative as a condition; None when any row may satisfy it."""
     if isinstance(item, TextKey):
-        return _contains(column, item.text)
+        return _contains(item.text)
     name = item[0]
     if name == "kind":  # the last line
-        return Q(EndsWith(column, _stored("\n" + skeleton(item[1]))))
+        return Q(prefilter_text__endswith=_stored("\n" + skeleton(item[1])))
     if name in _ATTRIBUTES:  # a whole line
-        return _line(column, skeleton(item[1]))
+        return _line(skeleton(item[1]))
     if name == "replying":
         return ~Q(in_reply_to_handle="")
     if name == "has_links":
         return Q(links__len__gt=0)
     if name == "list":
-        return _list_members(item[1], lists_by_platform, column)
+        return _list_members(item[1], lists_by_platform)
     return None
 
 
@@ -102,12 +101,12 @@ def _stored(text: str) -> str:
     return text.replace("\x00", "\ufffd")
 
 
-def _contains(column, key: str) -> Q | None:
-    return Q(Contains(column, _stored(key))) if key else None
+def _contains(key: str) -> Q | None:
+    return Q(prefilter_text__contains=_stored(key)) if key else None
 
 
-def _line(column, value: str) -> Q:
-    return Q(Contains(column, _stored("\n" + value + "\n")))
+def _line(value: str) -> Q:
+    return Q(prefilter_text__contains=_stored("\n" + value + "\n"))
 
 
 def _members(name_key: str, lists_by_platform) -> set[str]:
@@ -121,11 +120,11 @@ def _members(name_key: str, lists_by_platform) -> set[str]:
     return members
 
 
-def _list_members(name_key: str, lists_by_platform, column) -> Q | None:
+def _list_members(name_key: str, lists_by_platform) -> Q | None:
     members = _members(name_key, lists_by_platform)
     if len(members) > MAX_LIST_MEMBERS:
         return None
     joined = _NOTHING
     for member in sorted(members):
-        joined |= _line(column, skeleton(member))  # the author's line
+        joined |= _line(skeleton(member))  # the author's line
     return joined

@@ -263,3 +263,36 @@ def test_it_reads_candidates_page_by_page_newest_first_and_counts_them_all(commu
     result = stored_matches(query=parse("privacy"), show=4)
     assert (result.checked, result.matched, result.complete) == (9, 9, True)
     assert [mention.text for mention, _ in result.first] == [f"privacy post {n}" for n in (1, 0, 3, 2)]
+
+
+@pytest.mark.django_db
+def test_a_page_the_database_cannot_read_within_the_budget_is_cancelled_and_the_count_is_a_lower_bound(
+    communications, make_item, monkeypatch
+):
+    import time
+
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
+    from listening import selectors
+
+    make_item(communications, text="privacy matters")
+    candidates = selectors.try_it_candidates
+
+    def slow_candidates(**arguments):  # as a plan the planner misjudged would be
+        return candidates(**arguments).filter(RawSQL("(SELECT true FROM pg_sleep(2))", [], output_field=BooleanField()))
+
+    monkeypatch.setattr(selectors, "try_it_candidates", slow_candidates)
+    started = time.monotonic()
+    result = stored_matches(query=parse("privacy"), budget_seconds=0.2)
+    assert time.monotonic() - started < 1.5
+    assert (result.checked, result.matched, result.complete, result.stopped_after) == (0, 0, False, 0.2)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"  # the page's timeout did not outlive it
+
+    monkeypatch.setattr(selectors, "try_it_candidates", candidates)
+    assert stored_matches(query=parse("privacy"), budget_seconds=5).matched == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
