@@ -16,6 +16,7 @@ from listening.matching import matching_state
 from listening.models import Platform
 from listening.posts import Post
 from listening.query import prepare
+from listening.query.prefilter import stored_haystack
 
 PLATFORMS = frozenset(Platform.values)
 
@@ -69,15 +70,16 @@ WITH posts AS (
     SELECT * FROM jsonb_to_recordset(%(page)s::jsonb) AS p(
         platform text, external_id text, url text, author_handle text, author_name text, text text,
         title text, lang text, links jsonb, mentions jsonb, in_reply_to_handle text, kind text,
-        posted_at timestamptz, raw jsonb, hits jsonb, teams jsonb)
+        posted_at timestamptz, raw jsonb, prefilter_text text, hits jsonb, teams jsonb)
 ),
 stored AS (
     INSERT INTO listening_mention (platform, external_id, url, author_handle, author_name, text, title, lang,
-                                   links, mentions, in_reply_to_handle, kind, posted_at, first_seen_at, raw)
+                                   links, mentions, in_reply_to_handle, kind, posted_at, first_seen_at, raw,
+                                   prefilter_text)
     SELECT platform, external_id, url, author_handle, author_name, text, title, lang,
            ARRAY(SELECT jsonb_array_elements_text(links)),
            ARRAY(SELECT jsonb_array_elements_text(mentions))::varchar[],
-           in_reply_to_handle, kind, posted_at, %(now)s, raw
+           in_reply_to_handle, kind, posted_at, %(now)s, raw, prefilter_text
     FROM posts
     -- Rows in key order, so two pages upserting the same posts cannot deadlock.
     ORDER BY platform, external_id
@@ -122,21 +124,36 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> int:
     now = timezone.now()
     page = []
     for post, spans_by_search, teams in matched:
+        # Exactly what is stored, so the prefilter text describes the stored mention.
+        stored = Post(
+            platform=post.platform,
+            external_id=post.external_id,
+            url=_clean(post.url)[:2000],
+            author_handle=_clean(post.author_handle)[:200],
+            text=_clean(post.text),
+            title=_clean(post.title),
+            lang=_clean(post.lang)[:10],
+            links=tuple(_clean(link) for link in post.links),
+            mentions=tuple(_clean(m)[:200] for m in post.mentions),
+            in_reply_to_handle=_clean(post.in_reply_to_handle)[:200],
+            kind=_clean(post.kind)[:20] or "post",
+        )
         page.append({
-            "platform": post.platform,
-            "external_id": post.external_id,
-            "url": _clean(post.url)[:2000],
-            "author_handle": _clean(post.author_handle)[:200],
+            "platform": stored.platform,
+            "external_id": stored.external_id,
+            "url": stored.url,
+            "author_handle": stored.author_handle,
             "author_name": _clean(post.author_name)[:300],
-            "text": _clean(post.text),
-            "title": _clean(post.title),
-            "lang": _clean(post.lang)[:10],
-            "links": [_clean(link) for link in post.links],
-            "mentions": [_clean(m)[:200] for m in post.mentions],
-            "in_reply_to_handle": _clean(post.in_reply_to_handle)[:200],
-            "kind": _clean(post.kind)[:20] or "post",
+            "text": stored.text,
+            "title": stored.title,
+            "lang": stored.lang,
+            "links": list(stored.links),
+            "mentions": list(stored.mentions),
+            "in_reply_to_handle": stored.in_reply_to_handle,
+            "kind": stored.kind,
             "posted_at": post.created_at.isoformat() if post.created_at is not None else None,
             "raw": _json_safe(dict(post.raw)),
+            "prefilter_text": stored_haystack(stored),
             "hits": [[search_id, spans] for search_id, spans in spans_by_search.items()],
             "teams": sorted(teams),
         })

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Team
+from listening.posts import Post
+from listening.query.prefilter import stored_haystack
 
 
 class Platform(models.TextChoices):
@@ -336,6 +338,12 @@ class HarvestRun(models.Model):
         return f"{what} on {self.platform} at {self.started_at:%Y-%m-%d %H:%M}"
 
 
+# The columns `Mention.prefilter_text` is computed from.
+PREFILTER_SOURCE_FIELDS = (
+    "platform", "text", "title", "url", "author_handle", "lang", "links", "mentions", "in_reply_to_handle", "kind",
+)
+
+
 class Mention(models.Model):
     """One stored post, unique per (platform, external_id). Posts are attacker-controlled text."""
 
@@ -355,6 +363,12 @@ class Mention(models.Model):
     first_seen_at = models.DateTimeField(default=timezone.now)
     raw = models.JSONField(default=dict, blank=True)
     # search_vector: a generated tsvector column added in migration 0002.
+    # What "Try it" narrows candidates on in SQL (`query.prefilter.stored_haystack`): the
+    # case-folded, accent-stripped text, title, links, mentions and attributes. NULL means
+    # not computed (rows written in bulk, or edited since), and such a row is always a
+    # candidate. A trigger in migration 0006 sets it to NULL when a column it is made from
+    # changes without it; a trigram index (pg_trgm, where the server has it) serves LIKE.
+    prefilter_text = models.TextField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-posted_at", "-id"]
@@ -363,6 +377,35 @@ class Mention(models.Model):
 
     def __str__(self):
         return f"{self.platform}:{self.external_id} by @{self.author_handle}"
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or set(update_fields) & set(PREFILTER_SOURCE_FIELDS):
+            self.prefilter_text = self.prefilter_text_computed()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "prefilter_text"}
+        super().save(*args, **kwargs)
+
+    def as_post(self) -> Post:
+        """The stored mention as the query language reads it."""
+        return Post(
+            platform=self.platform,
+            external_id=self.external_id,
+            text=self.text,
+            title=self.title,
+            url=self.url,
+            author_handle=self.author_handle,
+            author_name=self.author_name,
+            created_at=self.posted_at,
+            lang=self.lang,
+            links=tuple(self.links),
+            mentions=tuple(self.mentions),
+            in_reply_to_handle=self.in_reply_to_handle,
+            kind=self.kind,
+        )
+
+    def prefilter_text_computed(self) -> str:
+        return stored_haystack(self.as_post()).replace("\x00", "\ufffd")
 
     @property
     def audit_repr(self) -> str:

@@ -7,6 +7,7 @@ from config.env import (
     database_from_url,
     email_from_url,
     env_bool,
+    env_float,
     env_int,
     env_list,
     redis_url_checked,
@@ -29,6 +30,17 @@ def test_it_refuses_a_bad_number(monkeypatch):
     monkeypatch.setenv("SESSION_COOKIE_AGE", "eight hours")
     with pytest.raises(ImproperSetting, match="not a whole number"):
         env_int("SESSION_COOKIE_AGE", 1)
+
+
+def test_it_reads_decimal_seconds_and_refuses_what_is_not_a_finite_number(monkeypatch):
+    monkeypatch.setenv("EARSHOT_TRY_IT_BUDGET_SECONDS", "0.5")
+    assert env_float("EARSHOT_TRY_IT_BUDGET_SECONDS", 0.25, minimum=0) == 0.5
+    for raw, message in [("quick", "not a number"), ("nan", "not a finite number"), ("-1", "too small")]:
+        monkeypatch.setenv("EARSHOT_TRY_IT_BUDGET_SECONDS", raw)
+        with pytest.raises(ImproperSetting, match=message):
+            env_float("EARSHOT_TRY_IT_BUDGET_SECONDS", 0.25, minimum=0)
+    monkeypatch.delenv("EARSHOT_TRY_IT_BUDGET_SECONDS")
+    assert env_float("EARSHOT_TRY_IT_BUDGET_SECONDS", 0.25) == 0.25
 
 
 def test_it_splits_lists_and_keeps_defaults(monkeypatch):

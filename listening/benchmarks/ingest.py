@@ -91,7 +91,7 @@ def _dump_rows(prefix: str):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, platform, external_id, url, author_handle, author_name, text, title, lang, links, mentions,"
-            " in_reply_to_handle, kind, posted_at, first_seen_at, raw::text FROM listening_mention"
+            " in_reply_to_handle, kind, posted_at, first_seen_at, raw::text, prefilter_text FROM listening_mention"
             " WHERE external_id LIKE %s ORDER BY id",
             [prefix + "%"],
         )
@@ -125,7 +125,7 @@ def _time_copy(mentions, hits, inbox) -> float:
     """COPY the same rows back into the (emptied of them) tables, 5,000 rows a transaction."""
     mention_columns = (
         "id, platform, external_id, url, author_handle, author_name, text, title, lang, links, mentions,"
-        " in_reply_to_handle, kind, posted_at, first_seen_at, raw"
+        " in_reply_to_handle, kind, posted_at, first_seen_at, raw, prefilter_text"
     )
     gc.collect()
     started = time.perf_counter()
@@ -180,10 +180,14 @@ def _preload(count: int) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO listening_mention (platform, external_id, url, author_handle, author_name, text, title, lang,"
-            " links, mentions, in_reply_to_handle, kind, posted_at, first_seen_at, raw)"
+            " links, mentions, in_reply_to_handle, kind, posted_at, first_seen_at, raw, prefilter_text)"
             " SELECT 'x', 'pre' || n, 'https://x.com/u/status/' || n, 'user' || (n %% 50000), '',"
             " 'earlier post number ' || n || ' about the weather and the football', '', 'en', '{}', '{}', '', 'post',"
-            " now() - (n || ' seconds')::interval, now(), '{}'::jsonb FROM generate_series(1, %s) AS n",
+            " now() - (n || ' seconds')::interval, now(), '{}'::jsonb,"
+            # stored_haystack of these ASCII rows: text, title, URL, then author, reply-to, platform, lang, kind.
+            " concat_ws(E'\\n', 'earlier post number ' || n || ' about the weather and the football', '',"
+            " 'https://x.com/u/status/' || n, 'user' || (n %% 50000), '', 'x', 'en', 'post')"
+            " FROM generate_series(1, %s) AS n",
             [count],
         )
 

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from listening.query.ast import And, Near, Or, Phrase, Proximity
 from listening.query.fields import Field
+from listening.query.prepared import PreparedPost
 from listening.query.terms import HASHTAG, MENTION, TokenTerm, literal_segments
 from listening.query.text import skeleton
 
@@ -158,3 +159,18 @@ def _field_requirement(node: Field) -> frozenset | None:
                 found.add(TextKey("@" if value == "mentions" else "#", False, False))
         return frozenset(found)
     return None
+
+
+def stored_haystack(post) -> str:
+    """What the database keeps so a query's requirements can be checked in SQL.
+
+    The post's haystack (see `PreparedPost.haystack`), then one line each for the
+    skeletons of its author, reply-to handle, platform, language and kind. Every
+    requirement's text, and the skeleton of every attribute value it names, is then
+    a substring of this string for each post the query matches, so `LIKE
+    '%key%'` over it is a necessary condition (see `listening.prefilter_sql`).
+    Word boundaries are not checked there: a broader condition is still a sound one.
+    """
+    prepared = PreparedPost(post)
+    attributes = prepared.attributes
+    return "\n".join([prepared.haystack, *(skeleton(value) for value in attributes)])

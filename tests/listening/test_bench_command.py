@@ -32,3 +32,24 @@ def test_bench_ingest_prints_its_figures_and_leaves_no_scratch_database():
 
     stored = [int(n.replace(",", "")) for n in re.findall(r"posts, ([\d,]+) stored", report)]
     assert len(stored) == 3 and all(stored), report
+
+
+def test_bench_tryit_prints_p50_and_p95_per_query():
+    """Run in a process of its own: the benchmark creates and drops a scratch database."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", "bench", "tryit", "--mentions", "3000", "--repeats", "1"],
+        cwd=settings.BASE_DIR, env=dict(os.environ), capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = done.stdout
+    assert '"Try it" over 30 days: 3,000 mentions' in report
+    assert "prefilter text differing from Python on a sample: 0" in report
+    assert re.search(r"all requests: p50 [\d.]+ ms, p95 [\d.]+ ms", report)
+    assert '"the ICO"' in report and "to:commissioner" in report and "xylophone" in report

@@ -75,14 +75,14 @@ def test_try_it_counts_and_highlights_stored_matches(signed_in, communications, 
     make_item(communications, text="I reported it to the ICO yesterday")
     make_item(communications, text="Nothing to see here")
     body = signed_in.post(reverse("listening:saved_search_try"), {"query": '"the ICO"'}).content.decode()
-    assert "<strong>1</strong> of 2 stored mentions" in body
+    assert "<strong>1</strong> stored mention from the last 30 days matches." in body
     assert "<mark>the ICO</mark>" in body
 
 
 def test_try_it_reads_only_mentions_the_officer_may_see(signed_in, foi_team, make_item):
     make_item(foi_team, text="FOI to the council is overdue, complained to the ICO")
     body = signed_in.post(reverse("listening:saved_search_try"), {"query": '"the ICO"'}).content.decode()
-    assert "<strong>0</strong> of 0 stored mentions" in body
+    assert "<strong>0</strong> stored mentions from the last 30 days match." in body
     assert Mention.objects.count() == 1
 
 
