@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
     """The "Try it" prefilter: a stored skeleton of each mention, its trigram index and a stale guard."""
 
     dependencies = [
-        ("listening", "0005_channels_credentials_usage"),
+        ("listening", "0007_mention_author_handle_upper_idx"),
     ]
 
     operations = [

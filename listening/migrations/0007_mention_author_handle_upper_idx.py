@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     Core PostgreSQL only, so the embedded server runs it too.
     """
 
-    dependencies = [("listening", "0005_channels_credentials_usage")]
+    dependencies = [("listening", "0006_saved_search_publishable_purpose_statement")]
 
     operations = [
         migrations.RunSQL(
