@@ -39,7 +39,7 @@ def _team_members(team: Team):
     """People with a grant in force on the team: the assignee filter's and the bulk bar's choices."""
     from triage.claims import team_members
 
-    return list(team_members(team).only("id", "username"))
+    return list(team_members(team))
 
 
 @require_GET
