@@ -15,7 +15,10 @@ from psycopg.types.json import Jsonb
 from listening.matching import matching_state
 from listening.models import Platform
 from listening.posts import Post
-from listening.query import prepare
+from listening.query import WatchLists, prepare
+from listening.query.prepared import handle_key
+from triage.grouping import group_lock_ids, original_key, page_parts, text_key
+from triage.services import inbox_items_join_decided
 
 PLATFORMS = frozenset(Platform.values)
 
@@ -98,26 +101,94 @@ hits AS (
     JOIN keyed USING (n)
     ON CONFLICT (mention_id, saved_search_id) DO NOTHING
 ),
-inbox AS (
-    INSERT INTO triage_inboxitem (team_id, mention_id, status, created_at)
-    SELECT i.team_id, keyed.id, 'new', %(now)s
-    FROM unnest(%(inbox_n)s::bigint[], %(inbox_team)s::bigint[]) AS i(n, team_id)
+-- One inbox item per viral post (triage/grouping.py): each new item either joins the
+-- group of an existing leader sharing one of its keys, or its part of the page (rows
+-- sharing keys, named by `part`) gets a new leader, the part's first row. Ids are
+-- drawn first so members can name a leader stored by this same statement.
+grouping AS (
+    SELECT g.n, g.team_id, keyed.id AS mention_id, g.original_key, g.text_key, g.part
+    FROM unnest(%(inbox_n)s::bigint[], %(inbox_team)s::bigint[], %(inbox_original)s::bigint[],
+                %(inbox_text)s::bigint[], %(inbox_part)s::bigint[]) AS g(n, team_id, original_key, text_key, part)
     JOIN keyed USING (n)
-    ON CONFLICT (team_id, mention_id) DO NOTHING
+    -- A post stored before may already be in this team's inbox; it stays where it is.
+    WHERE keyed.inserted OR NOT EXISTS (
+        SELECT 1 FROM triage_inboxitem e WHERE e.team_id = g.team_id AND e.mention_id = keyed.id
+    )
+),
+found AS (
+    SELECT grouping.*, nextval('triage_inboxitem_id_seq') AS id,
+           coalesce(
+               (SELECT l.id FROM triage_inboxitem l
+                WHERE l.team_id = grouping.team_id AND l.group_id IS NULL AND l.original_key = grouping.original_key
+                ORDER BY l.id LIMIT 1),
+               (SELECT l.id FROM triage_inboxitem l
+                WHERE l.team_id = grouping.team_id AND l.group_id IS NULL AND l.text_key IS NOT NULL
+                      AND l.text_key = grouping.text_key
+                ORDER BY l.id LIMIT 1)
+           ) AS existing
+    FROM grouping
+),
+placed AS (
+    SELECT found.id, found.team_id, found.mention_id, found.original_key, found.text_key,
+           min(found.existing) OVER part AS joined,
+           coalesce(min(found.existing) OVER part, first_value(found.id) OVER (part ORDER BY found.n)) AS leader
+    FROM found
+    WINDOW part AS (PARTITION BY found.team_id, found.part)
+),
+inbox AS (
+    INSERT INTO triage_inboxitem (id, team_id, mention_id, status, created_at, decided_at, group_id, group_size,
+                                  original_key, text_key)
+    SELECT placed.id, placed.team_id, placed.mention_id,
+           -- Joining a decided group quietly: decided with it (its decision is written just after).
+           CASE WHEN leader.status = 'done' THEN 'done' ELSE 'new' END, %(now)s,
+           CASE WHEN leader.status = 'done' THEN %(now)s END,
+           nullif(placed.leader, placed.id),
+           CASE WHEN placed.leader = placed.id THEN count(*) OVER (PARTITION BY placed.leader) ELSE 1 END,
+           placed.original_key, placed.text_key
+    FROM placed LEFT JOIN triage_inboxitem leader ON leader.id = placed.joined
+    RETURNING id, mention_id, group_id, status
+),
+grown AS (
+    UPDATE triage_inboxitem l SET group_size = l.group_size + joining.n
+    FROM (SELECT joined, count(*) AS n FROM placed WHERE joined IS NOT NULL GROUP BY joined) AS joining
+    WHERE l.id = joining.joined
+),
+late AS (
+    SELECT inbox.id, inbox.group_id, keyed.n FROM inbox JOIN keyed ON keyed.id = inbox.mention_id
+    WHERE inbox.status = 'done'
 )
 SELECT count(*) FILTER (WHERE inserted),
        -- The page and its cursor commit together, so a commit lost in a crash loses
        -- both: the page is read again and stored once. Nothing waits for the disk.
-       set_config('synchronous_commit', 'off', true)
+       set_config('synchronous_commit', 'off', true),
+       (SELECT array_agg(late.id ORDER BY late.id) FROM late),
+       (SELECT array_agg(late.group_id ORDER BY late.id) FROM late),
+       (SELECT array_agg(late.n ORDER BY late.id) FROM late)
 FROM keyed
 """
 
 
-def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> int:
-    """Store matched posts, their hits and inbox items in one statement; returns how many were new.
+# Taken before the storing statement, so its snapshot sees the leaders made by any page
+# that held one of these locks before us (see triage/grouping.py). Sorted: no deadlocks.
+_GROUP_LOCKS_SQL = "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%(locks)s::bigint[]) AS k"
 
-    `matched` holds (post, spans by saved search id, team ids). One round trip, on a
-    server-side-bound, prepared statement: the rows travel as arrays, not as SQL text.
+
+@dataclass(frozen=True)
+class LateJoin:
+    """A new item that joined a group already decided: (item id, leader id, its post)."""
+
+    item_id: int
+    leader_id: int
+    post: Post
+
+
+def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> tuple[int, list[LateJoin]]:
+    """Store matched posts, their hits and inbox items; returns how many were new, and the late joins.
+
+    `matched` holds (post, spans by saved search id, team ids). Two round trips, on
+    server-side-bound, prepared statements: the group locks, then one statement for
+    everything else. The rows travel as arrays, not as SQL text. A late join is an item
+    that joined an already decided group; the caller records its decision.
     """
     from psycopg import Cursor
 
@@ -126,7 +197,8 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> int:
         "platform", "external_id", "url", "author_handle", "author_name", "text", "title", "lang", "links",
         "mentions", "in_reply_to_handle", "kind", "posted_at", "raw",
     )}
-    hit_n, hit_search, hit_spans, inbox_n, inbox_team = [], [], [], [], []
+    hit_n, hit_search, hit_spans = [], [], []
+    rows_by_team: dict[int, list[tuple[int, int, int | None]]] = {}
     for n, (post, spans_by_search, teams) in enumerate(matched, start=1):
         columns["platform"].append(post.platform)
         columns["external_id"].append(post.external_id)
@@ -146,18 +218,43 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> int:
             hit_n.append(n)
             hit_search.append(search_id)
             hit_spans.append(Jsonb(spans))
-        for team_id in teams:
+        if teams:
+            original = original_key(
+                platform=post.platform, external_id=post.external_id, kind=post.kind, referenced_id=post.referenced_id
+            )
+            text = text_key(post.text or post.title)
+            for team_id in teams:
+                rows_by_team.setdefault(team_id, []).append((n, original, text))
+    inbox_n, inbox_team, inbox_original, inbox_text, inbox_part, locks = [], [], [], [], [], set()
+    for team_id, rows in rows_by_team.items():
+        for (n, original, text), part in zip(rows, page_parts(rows)):
             inbox_n.append(n)
             inbox_team.append(team_id)
+            inbox_original.append(original)
+            inbox_text.append(text)
+            inbox_part.append(part)
+            locks.update(group_lock_ids(team_id, original, text))
     params = {
         **columns, "now": now, "hit_n": hit_n, "hit_search": hit_search, "hit_spans": hit_spans,
-        "inbox_n": inbox_n, "inbox_team": inbox_team,
+        "inbox_n": inbox_n, "inbox_team": inbox_team, "inbox_original": inbox_original, "inbox_text": inbox_text,
+        "inbox_part": inbox_part,
     }
     connection.ensure_connection()
     with Cursor(connection.connection) as cursor:
+        if locks:
+            cursor.execute(_GROUP_LOCKS_SQL, {"locks": sorted(locks)}, prepare=True)
         cursor.execute(_STORE_PAGE_SQL, params, prepare=True)
-        new = cursor.fetchone()[0]
-    return new
+        new, _, late_ids, late_leaders, late_n = cursor.fetchone()
+    late = [
+        LateJoin(item_id=item_id, leader_id=leader_id, post=matched[n - 1][0])
+        for item_id, leader_id, n in zip(late_ids or (), late_leaders or (), late_n or ())
+    ]
+    return new, late
+
+
+def _verified_or_watched(post: Post, lists: WatchLists) -> bool:
+    """An account whose repost reopens a group decided as no action: verified, or on any watch list."""
+    return post.author_verified or bool(post.author_handle and lists.lists_of(handle_key(post.author_handle)))
 
 
 def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
@@ -166,7 +263,8 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
     1. Evaluate each post with the compiled matcher (prefiltered).
     2. Upsert the matching posts as mentions in one INSERT … ON CONFLICT.
     3. Record one MentionHit per (mention, saved search), with the matched spans.
-    4. Create one InboxItem per (team, mention).
+    4. Create one InboxItem per (team, mention), grouped under the item leading its
+       viral post (triage/grouping.py); items joining a decided group are decided with it.
     Re-running a page changes nothing: every insert skips rows that exist.
     """
     state = matching_state(platform)
@@ -196,5 +294,10 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
         teams = {compiled.team_of[search_id] for search_id in search_ids}
         inbox_count += len(teams)
         stored.append((post, spans, teams))
-    new_count = page_store(stored)
+    new_count, late = page_store(stored)
+    if late:
+        # Rare: reposts arriving after their group was decided.
+        inbox_items_join_decided(
+            joins=[(join.item_id, join.leader_id, _verified_or_watched(join.post, lists)) for join in late]
+        )
     return PageResult(fetched=len(posts), matched=len(matched), new=new_count, inbox_items=inbox_count, skipped=skipped)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("inbox/<slug:slug>/", views.inbox, name="inbox"),
     path("items/<int:item_id>/", views.item_detail, name="item"),
     path("items/<int:item_id>/decide/", views.decide, name="decide"),
+    path("items/<int:item_id>/group/", views.group, name="group"),
     path("items/<int:item_id>/circulate/", circulation_views.circulate, name="circulate"),
     path("teams/<slug:slug>/", team_views.team_overview, name="team"),
     path("teams/<slug:slug>/mail/", circulation_views.team_mail, name="team_mail"),
