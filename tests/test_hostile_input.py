@@ -46,6 +46,7 @@ PARAMETERS = {
     "triage:inbox": ["status", "before"],
     "triage:item": [],
     "triage:decide": ["outcome", "request_type", "note", "redecide"],
+    "triage:group": ["before"],
     "triage:circulate": ["teams", "note"],
     "triage:team": ["range"],
     "triage:team_mail": ["news_digest", "due_cases_daily"],

@@ -115,6 +115,10 @@ def _table(world):
             ("post", {"item_id": c.id}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
             ("post", {"item_id": f.id}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
         ],
+        "triage:group": [
+            ("get", {"item_id": c.id}, _everyone_with_a_role(foi=403)),
+            ("get", {"item_id": f.id}, _everyone_with_a_role(comms=403)),
+        ],
         "triage:circulate": [
             ("get", {"item_id": c.id}, _everyone_with_a_role(foi=403)),
             ("get", {"item_id": f.id}, _everyone_with_a_role(comms=403)),
