@@ -320,3 +320,45 @@ def test_two_pages_storing_reposts_of_one_original_at_once_make_one_leader(commu
     assert not errors
     (leader,) = _leaders(communications)
     assert leader.group_size == 20 and InboxItem.objects.filter(group=leader).count() == 19
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(60)
+def test_a_repost_stored_while_its_group_is_being_decided_is_decided_with_it(communications, comms_officer):
+    """The decision holds its transaction open; a page of reposts is stored meanwhile."""
+    _search(communications)
+    page_ingest(platform="demo", posts=[_original(), *_reposts(2)])
+    leader = _leaders(communications).get()
+    decided, errors = threading.Event(), []
+
+    def decide():
+        try:
+            with transaction.atomic():
+                inbox_item_decide(item=leader, outcome="news_item", actor=comms_officer)
+                decided.set()
+                time.sleep(1.0)
+        except Exception as error:  # noqa: BLE001  (reported by the assertion below)
+            errors.append(repr(error))
+            decided.set()
+        finally:
+            connection.close()
+
+    def store():
+        try:
+            decided.wait(10)
+            with transaction.atomic():
+                page_ingest(platform="demo", posts=_reposts(3, start=2))
+        except Exception as error:  # noqa: BLE001
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=decide), threading.Thread(target=store)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    items = InboxItem.objects.filter(team=communications)
+    assert items.count() == 6 and not items.exclude(status="done").exists()
+    assert Decision.objects.filter(outcome="news_item").count() == 6
