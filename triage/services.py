@@ -167,28 +167,29 @@ def inbox_items_join_decided(*, joins: list[tuple[int, int, bool]]) -> None:
             leader = leaders[leader_id]
             standing = leader.decisions.order_by("-decided_at", "-id").first()
             members = [items[item_id] for item_id, _ in joined]
-            if standing is None or (standing.outcome == Outcome.NO_ACTION and any(loud for _, loud in joined)):
+            if standing is not None and standing.outcome == Outcome.NO_ACTION and any(loud for _, loud in joined):
                 _group_reopen(leader=leader, members=members, loud=[items[i] for i, loud in joined if loud])
                 continue
-            Decision.objects.bulk_create(
-                Decision(
-                    item=member, outcome=standing.outcome, request_type=standing.request_type,
-                    decided_by=None, group_decision=standing,
-                    note="Joined the group after it was decided.",
+            if standing is not None:  # a leader closed without a decision: its members just close too
+                Decision.objects.bulk_create(
+                    Decision(
+                        item=member, outcome=standing.outcome, request_type=standing.request_type,
+                        decided_by=None, group_decision=standing,
+                        note="Joined the group after it was decided.",
+                    )
+                    for member in members
                 )
-                for member in members
-            )
             for member in members:
                 audit_event_record(
                     action="triage.decide_with_group",
                     obj=member,
                     actor_label="ingest",
                     details={
-                        "outcome": standing.outcome,
-                        "request_type": standing.request_type,
+                        "outcome": standing.outcome if standing else "",
+                        "request_type": standing.request_type if standing else "",
                         "mention_id": member.mention_id,
                         "with_group": leader.pk,
-                        "group_decision": standing.pk,
+                        "group_decision": standing.pk if standing else None,
                     },
                 )
 

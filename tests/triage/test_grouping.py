@@ -362,3 +362,16 @@ def test_a_repost_stored_while_its_group_is_being_decided_is_decided_with_it(com
     items = InboxItem.objects.filter(team=communications)
     assert items.count() == 6 and not items.exclude(status="done").exists()
     assert Decision.objects.filter(outcome="news_item").count() == 6
+
+
+def test_deleting_a_leader_in_sql_leaves_its_members_as_items_of_their_own(potholes, communications, comms_officer):
+    """As the FOI purge deletes: decisions, then items, in SQL."""
+    page_ingest(platform="demo", posts=[_original(), *_reposts(2)])
+    leader = _leaders(communications).get()
+    inbox_item_decide(item=leader, outcome="no_action", actor=comms_officer)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM triage_decision WHERE item_id = %s", [leader.pk])
+        cursor.execute("DELETE FROM triage_inboxitem WHERE id = %s", [leader.pk])
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # what commit would check
+    assert _leaders(communications).count() == 2
+    assert not Decision.objects.filter(group_decision__isnull=False).exists()
