@@ -28,7 +28,7 @@ class InboxItem(models.Model):
     group = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="members", db_index=False
     )
-    group_size = models.PositiveIntegerField(default=1)
+    group_size = models.PositiveIntegerField(default=1, db_default=1)  # rows written in SQL count one
     original_key = models.BigIntegerField(null=True, blank=True)
     text_key = models.BigIntegerField(null=True, blank=True)
 
