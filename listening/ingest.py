@@ -17,7 +17,7 @@ from listening.models import Platform
 from listening.posts import Post
 from listening.query import WatchLists, prepare
 from listening.query.prepared import handle_key
-from triage.grouping import group_lock_ids, original_key, page_parts, text_key
+from triage.grouping import group_lock_ids, groupable_text, original_key, original_of, page_parts, text_key
 from triage.services import inbox_items_join_decided
 
 PLATFORMS = frozenset(Platform.values)
@@ -105,26 +105,26 @@ hits AS (
 -- group of an existing leader sharing one of its keys, or its part of the page (rows
 -- sharing keys, named by `part`) gets a new leader, the part's first row. Ids are
 -- drawn first so members can name a leader stored by this same statement.
+-- Each lookup below can use one index only, so stale statistics cannot steer it to a
+-- scan of the team's whole inbox: the keys include the team, and `team_id + 0` keeps
+-- the team's own index out of the existence check.
 grouping AS (
     SELECT g.n, g.team_id, keyed.id AS mention_id, g.original_key, g.text_key, g.part
     FROM unnest(%(inbox_n)s::bigint[], %(inbox_team)s::bigint[], %(inbox_original)s::bigint[],
                 %(inbox_text)s::bigint[], %(inbox_part)s::bigint[]) AS g(n, team_id, original_key, text_key, part)
     JOIN keyed USING (n)
     -- A post stored before may already be in this team's inbox; it stays where it is.
-    WHERE keyed.inserted OR NOT EXISTS (
-        SELECT 1 FROM triage_inboxitem e WHERE e.team_id = g.team_id AND e.mention_id = keyed.id
-    )
+    WHERE keyed.inserted OR (
+        SELECT e.id FROM triage_inboxitem e WHERE e.mention_id = keyed.id AND e.team_id + 0 = g.team_id LIMIT 1
+    ) IS NULL
 ),
 found AS (
     SELECT grouping.*, nextval('triage_inboxitem_id_seq') AS id,
            coalesce(
                (SELECT l.id FROM triage_inboxitem l
-                WHERE l.team_id = grouping.team_id AND l.group_id IS NULL AND l.original_key = grouping.original_key
-                ORDER BY l.id LIMIT 1),
+                WHERE l.original_key = grouping.original_key AND l.group_id IS NULL LIMIT 1),
                (SELECT l.id FROM triage_inboxitem l
-                WHERE l.team_id = grouping.team_id AND l.group_id IS NULL AND l.text_key IS NOT NULL
-                      AND l.text_key = grouping.text_key
-                ORDER BY l.id LIMIT 1)
+                WHERE l.text_key = grouping.text_key AND l.group_id IS NULL AND l.text_key IS NOT NULL LIMIT 1)
            ) AS existing
     FROM grouping
 ),
@@ -140,18 +140,22 @@ inbox AS (
                                   original_key, text_key)
     SELECT placed.id, placed.team_id, placed.mention_id,
            -- Joining a decided group quietly: decided with it (its decision is written just after).
-           CASE WHEN leader.status = 'done' THEN 'done' ELSE 'new' END, %(now)s,
-           CASE WHEN leader.status = 'done' THEN %(now)s END,
+           CASE WHEN placed.joined_done THEN 'done' ELSE 'new' END, %(now)s,
+           CASE WHEN placed.joined_done THEN %(now)s END,
            nullif(placed.leader, placed.id),
            CASE WHEN placed.leader = placed.id THEN count(*) OVER (PARTITION BY placed.leader) ELSE 1 END,
            placed.original_key, placed.text_key
-    FROM placed LEFT JOIN triage_inboxitem leader ON leader.id = placed.joined
+    FROM (
+        SELECT placed.*,
+               coalesce((SELECT l.status = 'done' FROM triage_inboxitem l WHERE l.id = placed.joined), false) AS joined_done
+        FROM placed
+    ) AS placed
     RETURNING id, mention_id, group_id, status
 ),
 grown AS (
-    UPDATE triage_inboxitem l SET group_size = l.group_size + joining.n
-    FROM (SELECT joined, count(*) AS n FROM placed WHERE joined IS NOT NULL GROUP BY joined) AS joining
-    WHERE l.id = joining.joined
+    UPDATE triage_inboxitem l
+    SET group_size = l.group_size + (SELECT count(*) FROM placed WHERE placed.joined = l.id)
+    WHERE l.id = ANY(ARRAY(SELECT DISTINCT placed.joined FROM placed WHERE placed.joined IS NOT NULL))
 ),
 late AS (
     SELECT inbox.id, inbox.group_id, keyed.n FROM inbox JOIN keyed ON keyed.id = inbox.mention_id
@@ -219,12 +223,14 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> tuple[i
             hit_search.append(search_id)
             hit_spans.append(Jsonb(spans))
         if teams:
-            original = original_key(
+            original = original_of(
                 platform=post.platform, external_id=post.external_id, kind=post.kind, referenced_id=post.referenced_id
             )
-            text = text_key(post.text or post.title)
+            groupable = groupable_text(post.text or post.title)
             for team_id in teams:
-                rows_by_team.setdefault(team_id, []).append((n, original, text))
+                rows_by_team.setdefault(team_id, []).append(
+                    (n, original_key(team_id, original), text_key(team_id, groupable))
+                )
     inbox_n, inbox_team, inbox_original, inbox_text, inbox_part, locks = [], [], [], [], [], set()
     for team_id, rows in rows_by_team.items():
         for (n, original, text), part in zip(rows, page_parts(rows)):
@@ -233,7 +239,7 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> tuple[i
             inbox_original.append(original)
             inbox_text.append(text)
             inbox_part.append(part)
-            locks.update(group_lock_ids(team_id, original, text))
+            locks.update(group_lock_ids(original, text))
     params = {
         **columns, "now": now, "hit_n": hit_n, "hit_search": hit_search, "hit_spans": hit_spans,
         "inbox_n": inbox_n, "inbox_team": inbox_team, "inbox_original": inbox_original, "inbox_text": inbox_text,

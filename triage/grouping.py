@@ -1,6 +1,7 @@
 """One inbox item per viral post: the keys that put a team's inbox items in one group.
 
-Every inbox item carries two keys, both 64-bit hashes:
+Every inbox item carries two keys, both 64-bit hashes that include the team (so a
+lookup by key alone finds the team's group, on one index, whatever the statistics say):
 
 - `original_key`: the post a repost or quote refers to, as (platform, external id),
   even when that original was never harvested; for any other post, the post itself.
@@ -17,9 +18,9 @@ sharing a key with each other form one group. Only leaders' keys are looked up: 
 that joined by its text does not pull in later reposts of its own original.
 
 Group membership is decided at ingest under transaction-level advisory locks on each
-(team, key), taken before the storing statement reads the leaders, so two pages storing
-reposts of one original at once cannot both make a leader. Deciding a group takes the
-same locks (see `group_lock_ids`), so no repost slips in undecided while it is decided.
+key, taken before the storing statement reads the leaders, so two pages storing reposts
+of one original at once cannot both make a leader. Deciding a group takes the same
+locks (see `group_lock_ids`), so no repost slips in undecided while it is decided.
 """
 
 import re
@@ -44,26 +45,31 @@ def normalised_text(text: str) -> str:
     return _SPACE.sub(" ", _LINK.sub(" ", text)).strip().casefold()
 
 
-def text_key(text: str) -> int | None:
+def groupable_text(text: str) -> str:
+    """The normalised text, or "" when it is too short to group by."""
     normalised = normalised_text(text)
-    if len(normalised) < TEXT_KEY_MIN_LENGTH:
-        return None
-    return _hash64("text", normalised)
+    return normalised if len(normalised) >= TEXT_KEY_MIN_LENGTH else ""
 
 
-def original_key(*, platform: str, external_id: str, kind: str = "post", referenced_id: str = "") -> int:
+def text_key(team_id: int, groupable: str) -> int | None:
+    """The team's key for a `groupable_text`; None for "" (too short to group)."""
+    return _hash64("text", str(team_id), groupable) if groupable else None
+
+
+def original_of(*, platform: str, external_id: str, kind: str = "post", referenced_id: str = "") -> str:
     """The original a post belongs to: the one it reposts or quotes, or itself."""
     if kind in ("repost", "quote") and referenced_id:
-        return _hash64("post", platform, referenced_id)
-    return _hash64("post", platform, external_id)
+        return f"{platform}\x1f{referenced_id}"
+    return f"{platform}\x1f{external_id}"
 
 
-def group_lock_ids(team_id: int, original: int | None, text: int | None) -> list[int]:
-    """The advisory lock ids for a team's keys: taken by ingest and by a group decision."""
-    ids = [_hash64("group-lock", str(team_id), "o", str(original))]
-    if text is not None:
-        ids.append(_hash64("group-lock", str(team_id), "t", str(text)))
-    return ids
+def original_key(team_id: int, original: str) -> int:
+    return _hash64("post", str(team_id), original)
+
+
+def group_lock_ids(original: int | None, text: int | None) -> list[int]:
+    """The advisory lock ids of an item's keys (the keys themselves): taken by ingest and by a group decision."""
+    return [key for key in (original, text) if key is not None]
 
 
 def page_parts(rows: list[tuple[int, int, int | None]]) -> list[int]:

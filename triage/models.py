@@ -44,9 +44,10 @@ class InboxItem(models.Model):
                 fields=["team", "-decided_at"], name="inbox_done_idx", condition=Q(status="done") & Q(group__isnull=True)
             ),
             # Ingest finds a group's leader by either key.
-            models.Index(fields=["team", "original_key"], name="inbox_leader_original_idx", condition=Q(group__isnull=True)),
+            # (The keys include the team; see triage/grouping.py.)
+            models.Index(fields=["original_key"], name="inbox_leader_original_idx", condition=Q(group__isnull=True)),
             models.Index(
-                fields=["team", "text_key"],
+                fields=["text_key"],
                 name="inbox_leader_text_idx",
                 condition=Q(group__isnull=True) & Q(text_key__isnull=False),
             ),

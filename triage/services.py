@@ -88,13 +88,13 @@ def inbox_item_decide(
 
 def _group_locks_take(item: InboxItem) -> None:
     """Take the group locks of a leader (no-op for a member or an item stored before groups)."""
-    keys = InboxItem.objects.filter(pk=item.pk).values("team_id", "group_id", "original_key", "text_key").first()
+    keys = InboxItem.objects.filter(pk=item.pk).values("group_id", "original_key", "text_key").first()
     if keys is None or keys["group_id"] is not None or keys["original_key"] is None:
         return
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k",
-            [sorted(group_lock_ids(keys["team_id"], keys["original_key"], keys["text_key"]))],
+            [sorted(group_lock_ids(keys["original_key"], keys["text_key"]))],
         )
 
 

@@ -12,7 +12,7 @@ from governance.models import AuditEvent
 from listening.ingest import page_ingest
 from listening.models import SavedSearch, SavedSearchPlatform, WatchList, WatchListMember
 from listening.posts import Post
-from triage.grouping import normalised_text, original_key, page_parts, text_key
+from triage.grouping import groupable_text, normalised_text, original_of, page_parts
 from triage.models import Decision, InboxItem
 from triage.services import inbox_item_decide
 
@@ -105,12 +105,12 @@ def test_quotes_join_their_original_but_replies_do_not(potholes, communications)
 
 
 def test_the_same_post_on_another_platform_is_another_original():
-    assert original_key(platform="x", external_id="1") != original_key(platform="mastodon", external_id="1")
-    assert original_key(platform="x", external_id="9", kind="repost", referenced_id="1") == original_key(
+    assert original_of(platform="x", external_id="1") != original_of(platform="mastodon", external_id="1")
+    assert original_of(platform="x", external_id="9", kind="repost", referenced_id="1") == original_of(
         platform="x", external_id="1"
     )
     # A reply names no original: it is its own.
-    assert original_key(platform="x", external_id="9", kind="reply", referenced_id="1") != original_key(
+    assert original_of(platform="x", external_id="9", kind="reply", referenced_id="1") != original_of(
         platform="x", external_id="1"
     )
 
@@ -134,7 +134,7 @@ def test_near_identical_texts_group_after_normalising_case_whitespace_and_links(
     # Texts this short are not grouped: many people saying "Potholes!!" are not one post.
     assert InboxItem.objects.filter(mention__external_id__startswith="short-", group__isnull=True).count() == 2
     assert normalised_text(texts[0]) == normalised_text(texts[1]) == "stop the potholes on mill lane now!"
-    assert text_key("Potholes!!") is None
+    assert groupable_text("Potholes!!") == ""
 
 
 def test_a_page_joins_rows_sharing_either_key_through_one_another():

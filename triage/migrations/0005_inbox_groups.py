@@ -77,11 +77,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='inboxitem',
-            index=models.Index(condition=models.Q(('group__isnull', True)), fields=['team', 'original_key'], name='inbox_leader_original_idx'),
+            index=models.Index(condition=models.Q(('group__isnull', True)), fields=['original_key'], name='inbox_leader_original_idx'),
         ),
         migrations.AddIndex(
             model_name='inboxitem',
-            index=models.Index(condition=models.Q(('group__isnull', True), ('text_key__isnull', False)), fields=['team', 'text_key'], name='inbox_leader_text_idx'),
+            index=models.Index(condition=models.Q(('group__isnull', True), ('text_key__isnull', False)), fields=['text_key'], name='inbox_leader_text_idx'),
         ),
         migrations.AddIndex(
             model_name='inboxitem',
