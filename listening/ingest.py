@@ -17,7 +17,15 @@ from listening.models import Platform
 from listening.posts import Post
 from listening.query import WatchLists, prepare
 from listening.query.prepared import handle_key
-from triage.grouping import group_lock_ids, groupable_text, original_key, original_of, page_parts, text_key
+from triage.grouping import (
+    GROUPING_LOCK_SQL,
+    groupable_text,
+    grouping_lock_params,
+    original_key,
+    original_of,
+    page_parts,
+    text_key,
+)
 from triage.services import inbox_items_join_decided
 
 PLATFORMS = frozenset(Platform.values)
@@ -172,11 +180,6 @@ FROM keyed
 """
 
 
-# Taken before the storing statement, so its snapshot sees the leaders made by any page
-# that held one of these locks before us (see triage/grouping.py). Sorted: no deadlocks.
-_GROUP_LOCKS_SQL = "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%(locks)s::bigint[]) AS k"
-
-
 @dataclass(frozen=True)
 class LateJoin:
     """A new item that joined a group already decided: (item id, leader id, its post)."""
@@ -190,7 +193,7 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> tuple[i
     """Store matched posts, their hits and inbox items; returns how many were new, and the late joins.
 
     `matched` holds (post, spans by saved search id, team ids). Two round trips, on
-    server-side-bound, prepared statements: the group locks, then one statement for
+    server-side-bound, prepared statements: the teams' grouping locks, then one statement for
     everything else. The rows travel as arrays, not as SQL text. A late join is an item
     that joined an already decided group; the caller records its decision.
     """
@@ -231,7 +234,7 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> tuple[i
                 rows_by_team.setdefault(team_id, []).append(
                     (n, original_key(team_id, original), text_key(team_id, groupable))
                 )
-    inbox_n, inbox_team, inbox_original, inbox_text, inbox_part, locks = [], [], [], [], [], set()
+    inbox_n, inbox_team, inbox_original, inbox_text, inbox_part = [], [], [], [], []
     for team_id, rows in rows_by_team.items():
         for (n, original, text), part in zip(rows, page_parts(rows)):
             inbox_n.append(n)
@@ -239,7 +242,6 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> tuple[i
             inbox_original.append(original)
             inbox_text.append(text)
             inbox_part.append(part)
-            locks.update(group_lock_ids(original, text))
     params = {
         **columns, "now": now, "hit_n": hit_n, "hit_search": hit_search, "hit_spans": hit_spans,
         "inbox_n": inbox_n, "inbox_team": inbox_team, "inbox_original": inbox_original, "inbox_text": inbox_text,
@@ -247,8 +249,10 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> tuple[i
     }
     connection.ensure_connection()
     with Cursor(connection.connection) as cursor:
-        if locks:
-            cursor.execute(_GROUP_LOCKS_SQL, {"locks": sorted(locks)}, prepare=True)
+        if rows_by_team:
+            # Before the storing statement, so its snapshot sees the leaders made by any
+            # page of these teams that held the locks before us (triage/grouping.py).
+            cursor.execute(GROUPING_LOCK_SQL, grouping_lock_params(rows_by_team), prepare=True)
         cursor.execute(_STORE_PAGE_SQL, params, prepare=True)
         new, _, late_ids, late_leaders, late_n = cursor.fetchone()
     late = [

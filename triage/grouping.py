@@ -17,10 +17,13 @@ Per team, a group is led by one item (`group` empty) and the others are members
 sharing a key with each other form one group. Only leaders' keys are looked up: an item
 that joined by its text does not pull in later reposts of its own original.
 
-Group membership is decided at ingest under transaction-level advisory locks on each
-key, taken before the storing statement reads the leaders, so two pages storing reposts
-of one original at once cannot both make a leader. Deciding a group takes the same
-locks (see `group_lock_ids`), so no repost slips in undecided while it is decided.
+Group membership is decided at ingest under a transaction-level advisory lock per team
+(`GROUPING_LOCK_SQL`), taken before the storing statement reads the leaders, so two
+pages storing reposts of one original at once cannot both make a leader. Deciding a
+group takes its team's lock too, so no repost slips in undecided while it is decided.
+One lock per team, not per key: a page holds a handful of locks, not hundreds, so busy
+ingest cannot exhaust PostgreSQL's lock table; pages of one team store one at a time
+(a statement of tens of milliseconds), pages of different teams side by side.
 """
 
 import re
@@ -67,9 +70,16 @@ def original_key(team_id: int, original: str) -> int:
     return _hash64("post", str(team_id), original)
 
 
-def group_lock_ids(original: int | None, text: int | None) -> list[int]:
-    """The advisory lock ids of an item's keys (the keys themselves): taken by ingest and by a group decision."""
-    return [key for key in (original, text) if key is not None]
+# pg_advisory_xact_lock(namespace, team id), in team order: no deadlocks between pages.
+GROUPING_LOCK_NAMESPACE = 0x45415253  # the two-key form never meets the one-key locks used elsewhere
+GROUPING_LOCK_SQL = (
+    "SELECT count(pg_advisory_xact_lock(%(namespace)s, (t %% 2147483647)::int))"
+    " FROM unnest(%(teams)s::bigint[]) AS t"
+)
+
+
+def grouping_lock_params(team_ids) -> dict:
+    return {"namespace": GROUPING_LOCK_NAMESPACE, "teams": sorted(set(team_ids))}
 
 
 def page_parts(rows: list[tuple[int, int, int | None]]) -> list[int]:

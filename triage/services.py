@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from governance.services import audit_event_record
 from triage.cases import case_open_for_decision
-from triage.grouping import group_lock_ids
+from triage.grouping import GROUPING_LOCK_SQL, grouping_lock_params
 from triage.models import Decision, InboxItem, InformationRequestType, Outcome
 
 
@@ -49,7 +49,7 @@ def inbox_item_decide(
     if outcome == Outcome.INFORMATION_REQUEST and not request_type:
         raise DecisionRejected("Say what kind of information request this is: FOI, EIR or subject access.")
     with transaction.atomic():
-        # A group's leader: hold its group locks first, as ingest does, so no repost joins
+        # A group's leader: hold its team's grouping lock first, as ingest does, so no repost joins
         # undecided while the group is decided (and the two never wait on each other).
         _group_locks_take(item)
         locked = InboxItem.objects.select_for_update().get(pk=item.pk)
@@ -87,15 +87,12 @@ def inbox_item_decide(
 
 
 def _group_locks_take(item: InboxItem) -> None:
-    """Take the group locks of a leader (no-op for a member or an item stored before groups)."""
-    keys = InboxItem.objects.filter(pk=item.pk).values("group_id", "original_key", "text_key").first()
+    """Take the grouping lock of a leader's team (no-op for a member or an item stored before groups)."""
+    keys = InboxItem.objects.filter(pk=item.pk).values("team_id", "group_id", "original_key").first()
     if keys is None or keys["group_id"] is not None or keys["original_key"] is None:
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k",
-            [sorted(group_lock_ids(keys["original_key"], keys["text_key"]))],
-        )
+        cursor.execute(GROUPING_LOCK_SQL, grouping_lock_params([keys["team_id"]]))
 
 
 def _group_members_decide(*, leader: InboxItem, decision: Decision, actor, ip: str | None, redecide: bool) -> int:
