@@ -3,7 +3,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from governance.services import audit_event_record
+from governance.services import audit_event_record, audit_events_record
 from triage.cases import case_open_for_decision
 from triage.grouping import GROUPING_LOCK_SQL, grouping_lock_params
 from triage.models import Decision, InboxItem, InformationRequestType, Outcome
@@ -49,8 +49,8 @@ def inbox_item_decide(
     if outcome == Outcome.INFORMATION_REQUEST and not request_type:
         raise DecisionRejected("Say what kind of information request this is: FOI, EIR or subject access.")
     with transaction.atomic():
-        # A group's leader: hold its team's grouping lock first, as ingest does, so no repost joins
-        # undecided while the group is decided (and the two never wait on each other).
+        # A group's leader: hold its team's grouping lock, before any row lock as ingest does,
+        # so no repost joins undecided while the group is decided, and the two cannot deadlock.
         _group_locks_take(item)
         locked = InboxItem.objects.select_for_update().get(pk=item.pk)
         if locked.status == InboxItem.Status.DONE and not redecide:
@@ -127,20 +127,15 @@ def _group_members_decide(*, leader: InboxItem, decision: Decision, actor, ip: s
     InboxItem.objects.filter(pk__in=[m.pk for m in members]).update(
         status=InboxItem.Status.DONE, decided_at=now, claimed_by=None, claimed_at=None
     )
-    for member in members:
-        audit_event_record(
-            action="triage.decide",
-            actor=actor,
-            obj=member,
-            ip=ip,
-            details={
-                "outcome": decision.outcome,
-                "request_type": decision.request_type,
-                "mention_id": member.mention_id,
-                "previous_status": member.status,
-                "with_group": leader.pk,
-            },
-        )
+    details = {"outcome": decision.outcome, "request_type": decision.request_type, "with_group": leader.pk}
+    audit_events_record(
+        events=[
+            ("triage.decide", member, {**details, "mention_id": member.mention_id, "previous_status": member.status})
+            for member in members
+        ],
+        actor=actor,
+        ip=ip,
+    )
     return len(members)
 
 
@@ -176,19 +171,19 @@ def inbox_items_join_decided(*, joins: list[tuple[int, int, bool]]) -> None:
                     )
                     for member in members
                 )
-            for member in members:
-                audit_event_record(
-                    action="triage.decide_with_group",
-                    obj=member,
-                    actor_label="ingest",
-                    details={
-                        "outcome": standing.outcome if standing else "",
-                        "request_type": standing.request_type if standing else "",
-                        "mention_id": member.mention_id,
-                        "with_group": leader.pk,
-                        "group_decision": standing.pk if standing else None,
-                    },
-                )
+            details = {
+                "outcome": standing.outcome if standing else "",
+                "request_type": standing.request_type if standing else "",
+                "with_group": leader.pk,
+                "group_decision": standing.pk if standing else None,
+            }
+            audit_events_record(
+                events=[
+                    ("triage.decide_with_group", member, {**details, "mention_id": member.mention_id})
+                    for member in members
+                ],
+                actor_label="ingest",
+            )
 
 
 def _group_reopen(*, leader: InboxItem, members: list[InboxItem], loud: list[InboxItem]) -> None:

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from governance.models import AuditEvent
+from governance.selectors import audit_log_verify
 from listening.ingest import page_ingest
 from listening.models import SavedSearch, SavedSearchPlatform, WatchList, WatchListMember
 from listening.posts import Post
@@ -82,6 +83,9 @@ def test_fifty_reposts_of_one_post_make_one_item_counting_51_and_deciding_it_dec
     events = AuditEvent.objects.filter(action="triage.decide")
     assert events.count() == 51
     assert {e.object_id for e in events} == {str(i.pk) for i in items}
+    assert {e.actor for e in events} == {comms_officer}
+    report = audit_log_verify()
+    assert report.intact, report.problem
 
 
 def test_reposts_group_under_an_original_never_harvested_and_it_joins_later(potholes, communications):
@@ -175,6 +179,7 @@ def test_a_late_repost_joins_a_decided_group_quietly(potholes, communications, c
     event = AuditEvent.objects.get(action="triage.decide_with_group")
     assert event.object_id == str(late.pk) and event.actor_label == "ingest"
     assert event.details["with_group"] == leader.pk and event.details["outcome"] == "complaint"
+    assert audit_log_verify().intact
     # The group stays decided: nothing new in the inbox, and no second case.
     assert not InboxItem.objects.filter(team=communications, group__isnull=True).exclude(status="done").exists()
     assert communications.cases.count() == 1
