@@ -17,6 +17,11 @@ Per team, a group is led by one item (`group` empty) and the others are members
 sharing a key with each other form one group. Only leaders' keys are looked up: an item
 that joined by its text does not pull in later reposts of its own original.
 
+Deciding a leader decides its open members (`triage.services`). A repost arriving after
+the decision joins quietly, decided with the group; the one exception is a group
+decided as no action, reposted by a verified account or one on any watch list: that
+reopens the group (`inbox_items_join_decided`).
+
 Group membership is decided at ingest under a transaction-level advisory lock per team
 (`GROUPING_LOCK_SQL`), taken before the storing statement reads the leaders, so two
 pages storing reposts of one original at once cannot both make a leader. Deciding a
