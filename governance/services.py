@@ -71,6 +71,52 @@ def audit_event_record(
     return event
 
 
+def audit_events_record(
+    *, events: list[tuple[str, models.Model | None, dict | None]], actor=None, ip: str | None = None,
+    actor_label: str = "",
+) -> list[AuditEvent]:
+    """Write many audit rows, (action, obj, details) each, chained in order: as many calls
+    of `audit_event_record` would, in three statements however many rows there are.
+
+    For actions over many objects at once (a group of reposts decided together), so
+    one audit row per object does not cost three round trips per object.
+    """
+    if not events:
+        return []
+    label = actor_label or (actor.get_username() if actor is not None and actor.is_authenticated else "system")
+    actor = actor if actor is not None and actor.is_authenticated else None
+    ip = str(ipaddress.ip_address(ip)) if ip else None
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
+        cursor.execute(
+            "SELECT (SELECT hash FROM governance_auditevent ORDER BY id DESC LIMIT 1),"
+            " array(SELECT nextval(pg_get_serial_sequence('governance_auditevent', 'id')) FROM generate_series(1, %s)),"
+            " array(SELECT d::jsonb::text FROM unnest(%s::text[]) WITH ORDINALITY AS u(d, n) ORDER BY n),"
+            " host(%s::inet)",
+            [len(events), [json.dumps(details or {}) for _, _, details in events], ip],
+        )
+        previous_hash, ids, stored_details, ip = cursor.fetchone()
+        previous_hash = previous_hash or GENESIS_HASH
+        rows = []
+        for (action, obj, _), event_id, details in zip(events, ids, stored_details):
+            event = AuditEvent(
+                id=event_id, action=action, actor=actor, actor_label=label,
+                object_type=obj._meta.label_lower if obj is not None else "",
+                object_id=str(obj.pk) if obj is not None else "",
+                object_repr=str(obj)[:300] if obj is not None else "",
+                ip=ip, details=json.loads(details), previous_hash=previous_hash, at=timezone.now(),
+            )
+            event.hash = audit_hash(
+                id=event.id, at=event.at, actor_id=event.actor_id, actor_label=event.actor_label, action=event.action,
+                object_type=event.object_type, object_id=event.object_id, object_repr=event.object_repr, ip=event.ip,
+                details=event.details, previous_hash=event.previous_hash,
+            )
+            previous_hash = event.hash
+            rows.append(event)
+        AuditEvent.objects.bulk_create(rows)
+    return rows
+
+
 def client_ip(request) -> str | None:
     """The client's address, as both the audit log and the login lockout see it.
 

@@ -4,19 +4,30 @@
 so a page is stored whole or not at all.
 """
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.db import connection
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from listening.matching import matching_state
 from listening.models import Platform
 from listening.posts import Post
-from listening.query import prepare
+from listening.query import WatchLists, prepare
 from listening.query.prefilter import stored_haystack
+from listening.query.prepared import handle_key
+from triage.grouping import (
+    GROUPING_LOCK_SQL,
+    groupable_text,
+    grouping_lock_params,
+    original_key,
+    original_of,
+    page_parts,
+    text_key,
+)
+from triage.services import inbox_items_join_decided
 
 PLATFORMS = frozenset(Platform.values)
 
@@ -67,10 +78,13 @@ def _clean(text: str) -> str:
 
 _STORE_PAGE_SQL = """
 WITH posts AS (
-    SELECT * FROM jsonb_to_recordset(%(page)s::jsonb) AS p(
-        platform text, external_id text, url text, author_handle text, author_name text, text text,
-        title text, lang text, links jsonb, mentions jsonb, in_reply_to_handle text, kind text,
-        posted_at timestamptz, raw jsonb, prefilter_text text, hits jsonb, teams jsonb)
+    SELECT * FROM unnest(
+        %(platform)s::text[], %(external_id)s::text[], %(url)s::text[], %(author_handle)s::text[],
+        %(author_name)s::text[], %(text)s::text[], %(title)s::text[], %(lang)s::text[], %(links)s::jsonb[],
+        %(mentions)s::jsonb[], %(in_reply_to_handle)s::text[], %(kind)s::text[], %(posted_at)s::timestamptz[],
+        %(raw)s::jsonb[], %(prefilter_text)s::text[]
+    ) WITH ORDINALITY AS p(platform, external_id, url, author_handle, author_name, text, title, lang, links,
+                           mentions, in_reply_to_handle, kind, posted_at, raw, prefilter_text, n)
 ),
 stored AS (
     INSERT INTO listening_mention (platform, external_id, url, author_handle, author_name, text, title, lang,
@@ -88,42 +102,113 @@ stored AS (
     RETURNING id, platform, external_id, (xmax = 0) AS inserted
 ),
 keyed AS (
-    SELECT posts.hits, posts.teams, stored.id, stored.inserted
-    FROM posts JOIN stored USING (platform, external_id)
+    SELECT posts.n, stored.id, stored.inserted FROM posts JOIN stored USING (platform, external_id)
 ),
 hits AS (
     INSERT INTO listening_mentionhit (mention_id, saved_search_id, spans, matched_at)
-    SELECT keyed.id, (h.hit ->> 0)::bigint, h.hit -> 1, %(now)s
-    FROM keyed CROSS JOIN LATERAL jsonb_array_elements(keyed.hits) AS h(hit)
+    SELECT keyed.id, h.search_id, h.spans, %(now)s
+    FROM unnest(%(hit_n)s::bigint[], %(hit_search)s::bigint[], %(hit_spans)s::jsonb[]) AS h(n, search_id, spans)
+    JOIN keyed USING (n)
     ON CONFLICT (mention_id, saved_search_id) DO NOTHING
 ),
+-- One inbox item per viral post (triage/grouping.py): each new item either joins the
+-- group of an existing leader sharing one of its keys, or its part of the page (rows
+-- sharing keys, named by `part`) gets a new leader, the part's first row. Ids are
+-- drawn first so members can name a leader stored by this same statement.
+-- Each lookup below can use one index only, so stale statistics cannot steer it to a
+-- scan of the team's whole inbox: the keys include the team, and `team_id + 0` keeps
+-- the team's own index out of the existence check.
+grouping AS (
+    SELECT g.n, g.team_id, keyed.id AS mention_id, g.original_key, g.text_key, g.part
+    FROM unnest(%(inbox_n)s::bigint[], %(inbox_team)s::bigint[], %(inbox_original)s::bigint[],
+                %(inbox_text)s::bigint[], %(inbox_part)s::bigint[]) AS g(n, team_id, original_key, text_key, part)
+    JOIN keyed USING (n)
+    -- A post stored before may already be in this team's inbox; it stays where it is.
+    WHERE keyed.inserted OR (
+        SELECT e.id FROM triage_inboxitem e WHERE e.mention_id = keyed.id AND e.team_id + 0 = g.team_id LIMIT 1
+    ) IS NULL
+),
+found AS (
+    SELECT grouping.*, nextval('triage_inboxitem_id_seq') AS id,
+           coalesce(
+               (SELECT l.id FROM triage_inboxitem l
+                WHERE l.original_key = grouping.original_key AND l.group_id IS NULL LIMIT 1),
+               (SELECT l.id FROM triage_inboxitem l
+                WHERE l.text_key = grouping.text_key AND l.group_id IS NULL AND l.text_key IS NOT NULL LIMIT 1)
+           ) AS existing
+    FROM grouping
+),
+placed AS (
+    SELECT found.id, found.team_id, found.mention_id, found.original_key, found.text_key,
+           min(found.existing) OVER part AS joined,
+           coalesce(min(found.existing) OVER part, first_value(found.id) OVER (part ORDER BY found.n)) AS leader
+    FROM found
+    WINDOW part AS (PARTITION BY found.team_id, found.part)
+),
 inbox AS (
-    INSERT INTO triage_inboxitem (team_id, mention_id, status, created_at)
-    SELECT t.team_id::bigint, keyed.id, 'new', %(now)s
-    FROM keyed CROSS JOIN LATERAL jsonb_array_elements_text(keyed.teams) AS t(team_id)
-    ON CONFLICT (team_id, mention_id) DO NOTHING
+    INSERT INTO triage_inboxitem (id, team_id, mention_id, status, created_at, decided_at, group_id, group_size,
+                                  original_key, text_key)
+    SELECT placed.id, placed.team_id, placed.mention_id,
+           -- Joining a decided group quietly: decided with it (its decision is written just after).
+           CASE WHEN placed.joined_done THEN 'done' ELSE 'new' END, %(now)s,
+           CASE WHEN placed.joined_done THEN %(now)s END,
+           nullif(placed.leader, placed.id),
+           CASE WHEN placed.leader = placed.id THEN count(*) OVER (PARTITION BY placed.leader) ELSE 1 END,
+           placed.original_key, placed.text_key
+    FROM (
+        SELECT placed.*,
+               coalesce((SELECT l.status = 'done' FROM triage_inboxitem l WHERE l.id = placed.joined), false) AS joined_done
+        FROM placed
+    ) AS placed
+    RETURNING id, mention_id, group_id, status
+),
+grown AS (
+    UPDATE triage_inboxitem l
+    SET group_size = l.group_size + (SELECT count(*) FROM placed WHERE placed.joined = l.id)
+    WHERE l.id = ANY(ARRAY(SELECT DISTINCT placed.joined FROM placed WHERE placed.joined IS NOT NULL))
+),
+late AS (
+    SELECT inbox.id, inbox.group_id, keyed.n FROM inbox JOIN keyed ON keyed.id = inbox.mention_id
+    WHERE inbox.status = 'done'
 )
 SELECT count(*) FILTER (WHERE inserted),
        -- The page and its cursor commit together, so a commit lost in a crash loses
        -- both: the page is read again and stored once. Nothing waits for the disk.
-       set_config('synchronous_commit', 'off', true)
+       set_config('synchronous_commit', 'off', true),
+       (SELECT array_agg(late.id ORDER BY late.id) FROM late),
+       (SELECT array_agg(late.group_id ORDER BY late.id) FROM late),
+       (SELECT array_agg(late.n ORDER BY late.id) FROM late)
 FROM keyed
 """
 
 
-def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> int:
-    """Store matched posts, their hits and inbox items in one statement; returns how many were new.
+@dataclass(frozen=True)
+class LateJoin:
+    """A new item that joined a group already decided: (item id, leader id, its post)."""
 
-    `matched` holds (post, spans by saved search id, team ids). One round trip, on a
-    server-side-bound, prepared statement, with the whole page as one JSON document:
-    encoding one document (json's C encoder) costs a fraction of adapting a dozen
-    arrays element by element, and PostgreSQL unpacks it with `jsonb_to_recordset`.
+    item_id: int
+    leader_id: int
+    post: Post
+
+
+def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> tuple[int, list[LateJoin]]:
+    """Store matched posts, their hits and inbox items; returns how many were new, and the late joins.
+
+    `matched` holds (post, spans by saved search id, team ids). Two round trips, on
+    server-side-bound, prepared statements: the teams' grouping locks, then one statement for
+    everything else. The rows travel as arrays, not as SQL text. A late join is an item
+    that joined an already decided group; the caller records its decision.
     """
     from psycopg import Cursor
 
     now = timezone.now()
-    page = []
-    for post, spans_by_search, teams in matched:
+    columns: dict[str, list] = {name: [] for name in (
+        "platform", "external_id", "url", "author_handle", "author_name", "text", "title", "lang", "links",
+        "mentions", "in_reply_to_handle", "kind", "posted_at", "raw", "prefilter_text",
+    )}
+    hit_n, hit_search, hit_spans = [], [], []
+    rows_by_team: dict[int, list[tuple[int, int, int | None]]] = {}
+    for n, (post, spans_by_search, teams) in enumerate(matched, start=1):
         # Exactly what is stored, so the prefilter text describes the stored mention.
         stored = Post(
             platform=post.platform,
@@ -138,30 +223,65 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> int:
             in_reply_to_handle=_clean(post.in_reply_to_handle)[:200],
             kind=_clean(post.kind)[:20] or "post",
         )
-        page.append({
-            "platform": stored.platform,
-            "external_id": stored.external_id,
-            "url": stored.url,
-            "author_handle": stored.author_handle,
-            "author_name": _clean(post.author_name)[:300],
-            "text": stored.text,
-            "title": stored.title,
-            "lang": stored.lang,
-            "links": list(stored.links),
-            "mentions": list(stored.mentions),
-            "in_reply_to_handle": stored.in_reply_to_handle,
-            "kind": stored.kind,
-            "posted_at": post.created_at.isoformat() if post.created_at is not None else None,
-            "raw": _json_safe(dict(post.raw)),
-            "prefilter_text": stored_haystack(stored),
-            "hits": [[search_id, spans] for search_id, spans in spans_by_search.items()],
-            "teams": sorted(teams),
-        })
+        columns["platform"].append(stored.platform)
+        columns["external_id"].append(stored.external_id)
+        columns["url"].append(stored.url)
+        columns["author_handle"].append(stored.author_handle)
+        columns["author_name"].append(_clean(post.author_name)[:300])
+        columns["text"].append(stored.text)
+        columns["title"].append(stored.title)
+        columns["lang"].append(stored.lang)
+        columns["links"].append(Jsonb(list(stored.links)))
+        columns["mentions"].append(Jsonb(list(stored.mentions)))
+        columns["in_reply_to_handle"].append(stored.in_reply_to_handle)
+        columns["kind"].append(stored.kind)
+        columns["posted_at"].append(post.created_at)
+        columns["raw"].append(Jsonb(_json_safe(dict(post.raw))))
+        columns["prefilter_text"].append(stored_haystack(stored))
+        for search_id, spans in spans_by_search.items():
+            hit_n.append(n)
+            hit_search.append(search_id)
+            hit_spans.append(Jsonb(spans))
+        if teams:
+            original = original_of(
+                platform=post.platform, external_id=post.external_id, kind=post.kind, referenced_id=post.referenced_id
+            )
+            groupable = groupable_text(post.text or post.title)
+            for team_id in teams:
+                rows_by_team.setdefault(team_id, []).append(
+                    (n, original_key(team_id, original), text_key(team_id, groupable))
+                )
+    inbox_n, inbox_team, inbox_original, inbox_text, inbox_part = [], [], [], [], []
+    for team_id, rows in rows_by_team.items():
+        for (n, original, text), part in zip(rows, page_parts(rows)):
+            inbox_n.append(n)
+            inbox_team.append(team_id)
+            inbox_original.append(original)
+            inbox_text.append(text)
+            inbox_part.append(part)
+    params = {
+        **columns, "now": now, "hit_n": hit_n, "hit_search": hit_search, "hit_spans": hit_spans,
+        "inbox_n": inbox_n, "inbox_team": inbox_team, "inbox_original": inbox_original, "inbox_text": inbox_text,
+        "inbox_part": inbox_part,
+    }
     connection.ensure_connection()
     with Cursor(connection.connection) as cursor:
-        cursor.execute(_STORE_PAGE_SQL, {"page": json.dumps(page), "now": now}, prepare=True)
-        new = cursor.fetchone()[0]
-    return new
+        if rows_by_team:
+            # Before the storing statement, so its snapshot sees the leaders made by any
+            # page of these teams that held the locks before us (triage/grouping.py).
+            cursor.execute(GROUPING_LOCK_SQL, grouping_lock_params(rows_by_team), prepare=True)
+        cursor.execute(_STORE_PAGE_SQL, params, prepare=True)
+        new, _, late_ids, late_leaders, late_n = cursor.fetchone()
+    late = [
+        LateJoin(item_id=item_id, leader_id=leader_id, post=matched[n - 1][0])
+        for item_id, leader_id, n in zip(late_ids or (), late_leaders or (), late_n or ())
+    ]
+    return new, late
+
+
+def _verified_or_watched(post: Post, lists: WatchLists) -> bool:
+    """An account whose repost reopens a group decided as no action: verified, or on any watch list."""
+    return post.author_verified or bool(post.author_handle and lists.lists_of(handle_key(post.author_handle)))
 
 
 def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
@@ -170,7 +290,8 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
     1. Evaluate each post with the compiled matcher (prefiltered).
     2. Upsert the matching posts as mentions in one INSERT … ON CONFLICT.
     3. Record one MentionHit per (mention, saved search), with the matched spans.
-    4. Create one InboxItem per (team, mention).
+    4. Create one InboxItem per (team, mention), grouped under the item leading its
+       viral post (triage/grouping.py); items joining a decided group are decided with it.
     Re-running a page changes nothing: every insert skips rows that exist.
     """
     state = matching_state(platform)
@@ -200,5 +321,10 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
         teams = {compiled.team_of[search_id] for search_id in search_ids}
         inbox_count += len(teams)
         stored.append((post, spans, teams))
-    new_count = page_store(stored)
+    new_count, late = page_store(stored)
+    if late:
+        # Rare: reposts arriving after their group was decided.
+        inbox_items_join_decided(
+            joins=[(join.item_id, join.leader_id, _verified_or_watched(join.post, lists)) for join in late]
+        )
     return PageResult(fetched=len(posts), matched=len(matched), new=new_count, inbox_items=inbox_count, skipped=skipped)

@@ -20,5 +20,10 @@ class Post:
     mentions: tuple[str, ...] = ()
     in_reply_to_handle: str = ""
     kind: str = "post"
+    # For a repost or a quote: the external id of the post it reposts or quotes, on the
+    # same platform, even when that post was never harvested. Empty otherwise.
+    referenced_id: str = ""
+    # The platform marks the author as verified (X, Bluesky); Mastodon has no such mark.
+    author_verified: bool = False
     # The platform payload, untouched; left out of equality and hashing (dicts are unhashable).
     raw: Mapping = field(default_factory=dict, compare=False, hash=False)

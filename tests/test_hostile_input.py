@@ -63,6 +63,8 @@ PARAMETERS = {
     "triage:undo": ["decision"],
     "triage:holders": ["ids"],
     "triage:bulk": ["action", "scope", "items", "outcome", "request_type", "assignee", "filters"],
+
+    "triage:group": ["before"],
     "triage:circulate": ["teams", "note"],
     "triage:team": ["range"],
     "triage:team_mail": ["news_digest", "due_cases_daily"],

@@ -21,7 +21,7 @@ from triage.claims import (
 )
 from triage.models import InboxItem, InformationRequestType, Outcome
 from triage.undo import UNDO_SESSION_KEY, UndoRejected, decision_undo
-from triage.views import _team_or_403
+from triage.views import _row_id, _team_or_403
 
 HOLDERS_MAX_IDS = 200
 # htmx stops polling when a poll is answered with this status.
@@ -41,13 +41,6 @@ def _refuse(request, text: str, *, back: str):
         return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
     messages.error(request, text)
     return redirect(back)
-
-
-def _row_id(raw: str) -> int | None:
-    """A row id from a form, or None: a number of at most 18 digits, so int() and bigint both take it."""
-    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
-        return int(raw)
-    return None
 
 
 def _confirmed(request, action: str) -> bool:

@@ -141,13 +141,18 @@ def _uk_midnight(day: str) -> datetime:
 
 
 def _latest_outcome():
-    return Subquery(Decision.objects.filter(item_id=OuterRef("pk")).order_by("-decided_at", "-id").values("outcome")[:1])
+    # An undone decision stays in the history but no longer counts (triage/undo.py).
+    return Subquery(
+        Decision.objects.filter(item_id=OuterRef("pk"), undone_at__isnull=True)
+        .order_by("-decided_at", "-id").values("outcome")[:1]
+    )
 
 
 def filtered_items(*, team_id: int, filters: InboxFilters, user_id: int):
     """The team's items that pass every filter. Unordered."""
     f = filters
-    items = InboxItem.objects.filter(team_id=team_id)
+    # A group of reposts and copies shows once, as its leader (triage/grouping.py).
+    items = InboxItem.objects.filter(team_id=team_id, group__isnull=True)
     if f.status == "open":
         items = items.exclude(status=InboxItem.Status.DONE)
     elif f.status != "all":
@@ -233,7 +238,7 @@ def _annotated(items, *, team_id: int, parsed: ParsedSearch | None = None):
         .values(json=JSONObject(name="saved_search__name", spans="spans"))
     )
     decision = (
-        Decision.objects.filter(item_id=OuterRef("pk"))
+        Decision.objects.filter(item_id=OuterRef("pk"), undone_at__isnull=True)
         .order_by("-decided_at", "-id")
         .values(json=JSONObject(
             outcome="outcome", request_type="request_type", note="note", at="decided_at", by="decided_by__username"

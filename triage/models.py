@@ -25,13 +25,35 @@ class InboxItem(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # One item per viral post (triage/grouping.py): the leader of the item's group, empty
+    # for a leader; the leader keeps the group's size, counted at ingest.
+    group = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="members", db_index=False
+    )
+    group_size = models.PositiveIntegerField(default=1, db_default=1)  # rows written in SQL count one
+    original_key = models.BigIntegerField(null=True, blank=True)
+    text_key = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["team", "mention"], name="inbox_item_team_mention_unique")]
         indexes = [
-            models.Index(fields=["team", "-id"], name="inbox_open_idx", condition=~Q(status="done")),
-            models.Index(fields=["team", "-decided_at"], name="inbox_done_idx", condition=Q(status="done")),
+            # The inbox lists leaders only: a group shows once.
+            models.Index(
+                fields=["team", "-id"], name="inbox_open_idx", condition=~Q(status="done") & Q(group__isnull=True)
+            ),
+            models.Index(
+                fields=["team", "-decided_at"], name="inbox_done_idx", condition=Q(status="done") & Q(group__isnull=True)
+            ),
+            # Ingest finds a group's leader by either key.
+            # (The keys include the team; see triage/grouping.py.)
+            models.Index(fields=["original_key"], name="inbox_leader_original_idx", condition=Q(group__isnull=True)),
+            models.Index(
+                fields=["text_key"],
+                name="inbox_leader_text_idx",
+                condition=Q(group__isnull=True) & Q(text_key__isnull=False),
+            ),
+            models.Index(fields=["group", "-id"], name="inbox_member_idx", condition=Q(group__isnull=False)),
         ]
 
     def __str__(self):
@@ -41,6 +63,14 @@ class InboxItem(models.Model):
     def audit_repr(self) -> str:
         # The audit log is never edited, so it names the item, not the post's author.
         return f"{self.team}: inbox item {self.pk}"
+
+    @property
+    def is_group_leader(self) -> bool:
+        return self.group_id is None and self.group_size > 1
+
+    @property
+    def group_leader_id(self) -> int:
+        return self.group_id or self.pk
 
     @property
     def latest_decision(self):
@@ -86,6 +116,9 @@ class Decision(models.Model):
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    # A member's decision made with its group: the leader's decision it follows.
+    group_decision = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-decided_at", "-id"]

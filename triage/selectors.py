@@ -8,9 +8,14 @@ from triage.models import Case, CaseKind, Decision, InboxItem, InformationReques
 PAGE_SIZE = 50
 
 
-def inbox_items(*, team_id: int, status: str) -> QuerySet[InboxItem]:
-    """A team's inbox, newest first, with everything a row shows fetched in fixed queries."""
+def inbox_items(*, team_id: int, status: str, leaders_only: bool = True) -> QuerySet[InboxItem]:
+    """A team's inbox, newest first, with everything a row shows fetched in fixed queries.
+
+    A group of reposts and copies shows once, as its leader (`group_size` says how many).
+    """
     items = InboxItem.objects.filter(team_id=team_id).select_related("mention", "team", "case", "assignee", "claimed_by")
+    if leaders_only:
+        items = items.filter(group__isnull=True)
     if status == "done":
         items = items.filter(status=InboxItem.Status.DONE).order_by("-decided_at", "-id")
     else:
@@ -25,7 +30,22 @@ def inbox_items(*, team_id: int, status: str) -> QuerySet[InboxItem]:
 
 
 def open_count(*, team_id: int) -> int:
-    return InboxItem.objects.filter(team_id=team_id).exclude(status=InboxItem.Status.DONE).count()
+    return InboxItem.objects.filter(team_id=team_id, group__isnull=True).exclude(status=InboxItem.Status.DONE).count()
+
+
+GROUP_PAGE_SIZE = 100
+
+
+def group_members(*, leader: InboxItem, before: int | None = None) -> list[InboxItem]:
+    """A group's members, newest first, a page at a time (keyset on id); one more than a page."""
+    members = InboxItem.objects.filter(group_id=leader.pk).select_related("mention").order_by("-id")
+    if before is not None:
+        members = members.filter(id__lt=before)
+    return list(
+        members.prefetch_related(
+            Prefetch("decisions", queryset=Decision.objects.select_related("decided_by").order_by("-decided_at", "-id"))
+        )[: GROUP_PAGE_SIZE + 1]
+    )
 
 
 CASE_PAGE_SIZE = 50

@@ -14,6 +14,8 @@ urlpatterns = [
     path("items/<int:item_id>/undo/", desk_views.undo, name="undo"),
     path("inbox/<slug:slug>/holders/", desk_views.holders, name="holders"),
     path("inbox/<slug:slug>/bulk/", desk_views.bulk, name="bulk"),
+
+    path("items/<int:item_id>/group/", views.group, name="group"),
     path("items/<int:item_id>/circulate/", circulation_views.circulate, name="circulate"),
     path("teams/<slug:slug>/", team_views.team_overview, name="team"),
     path("teams/<slug:slug>/mail/", circulation_views.team_mail, name="team_mail"),

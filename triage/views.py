@@ -16,6 +16,13 @@ from triage.services import DecisionRejected, inbox_item_decide
 from triage.undo import undo_offer_remember
 
 
+def _row_id(raw: str) -> int | None:
+    """A row id from the address or a form, or None: at most 18 digits, so int() and bigint both take it."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    return None
+
+
 def _team_or_403(request, slug: str) -> Team:
     team = get_object_or_404(Team, slug=slug)
     if not request.access.can_triage(team.id):
@@ -116,7 +123,7 @@ def decide(request, item_id):
         if request.POST.get("redecide") == "1":
             return redirect("triage:item", item_id=item.pk)
         return redirect("triage:inbox", slug=item.team.slug)
-    decided = selectors.inbox_items(team_id=item.team_id, status="done").get(pk=item.pk)
+    decided = selectors.inbox_items(team_id=item.team_id, status="done", leaders_only=False).get(pk=item.pk)
     if request.htmx:
         context = {"item": decided, "team": item.team, "open_count": selectors.open_count(team_id=item.team_id)}
         return render(request, "triage/inbox.html#decided_row", context)
@@ -133,7 +140,9 @@ def item_detail(request, item_id):
     item = get_object_or_404(InboxItem.objects.select_related("team", "mention"), pk=item_id)
     if not request.access.can_triage(item.team_id):
         raise PermissionDenied("You have no access to this team's inbox.")
-    item = selectors.inbox_items(team_id=item.team_id, status=item.status if item.status == "done" else "new").get(pk=item.pk)
+    item = selectors.inbox_items(
+        team_id=item.team_id, status=item.status if item.status == "done" else "new", leaders_only=False
+    ).get(pk=item.pk)
     return render(
         request,
         "triage/item_detail.html",
@@ -147,3 +156,24 @@ def item_detail(request, item_id):
             "note_max_length": settings.EARSHOT_DECISION_NOTE_MAX_LENGTH,
         },
     )
+
+
+@require_GET
+@role_required(*ANY_ROLE)
+def group(request, item_id):
+    """Every post of a group: its leader (as the inbox shows it) and its members, newest first."""
+    item = get_object_or_404(InboxItem.objects.select_related("team", "mention", "group__mention"), pk=item_id)
+    if not request.access.can_triage(item.team_id):
+        raise PermissionDenied("You have no access to this team's inbox.")
+    leader = item.group or item
+    before = _row_id(request.GET.get("before", ""))
+    members = selectors.group_members(leader=leader, before=before)
+    has_more, members = len(members) > selectors.GROUP_PAGE_SIZE, members[: selectors.GROUP_PAGE_SIZE]
+    context = {
+        "team": item.team,
+        "leader": leader,
+        "members": members,
+        "has_more": has_more,
+        "next_before": members[-1].id if members else None,
+    }
+    return render(request, "triage/group.html", context)

@@ -103,8 +103,10 @@ def _dump_rows(prefix: str):
         )
         hits = cursor.fetchall()
         cursor.execute(
-            "SELECT i.team_id, i.mention_id, i.status, i.created_at FROM triage_inboxitem i"
-            " JOIN listening_mention m ON m.id = i.mention_id WHERE m.external_id LIKE %s",
+            "SELECT i.id, i.team_id, i.mention_id, i.status, i.created_at, i.group_id, i.group_size, i.original_key,"
+            " i.text_key FROM triage_inboxitem i"
+            " JOIN listening_mention m ON m.id = i.mention_id WHERE m.external_id LIKE %s"
+            " ORDER BY i.group_id IS NOT NULL, i.id",  # leaders first: members name them
             [prefix + "%"],
         )
         inbox = cursor.fetchall()
@@ -132,7 +134,7 @@ def _time_copy(mentions, hits, inbox) -> float:
     for table, columns, rows in (
         ("listening_mention", mention_columns, mentions),
         ("listening_mentionhit", "mention_id, saved_search_id, spans, matched_at", hits),
-        ("triage_inboxitem", "team_id, mention_id, status, created_at", inbox),
+        ("triage_inboxitem", "id, team_id, mention_id, status, created_at, group_id, group_size, original_key, text_key", inbox),
     ):
         for start in range(0, len(rows), COPY_CHUNK):
             with transaction.atomic(), connection.cursor() as cursor:
@@ -211,6 +213,7 @@ def _measure(label: str, posts, lists, prefix: str, orm_sample: int) -> dict:
         "stored": stored,
         "hits": len(hits),
         "inbox_items": len(inbox),
+        "inbox_groups": sum(1 for row in inbox if row[5] is None),
         "posts_per_second": len(posts) / ingest_seconds,
         "ingest_per_second": stored / ingest_seconds,
         "copy_per_second": len(mentions) / copy_seconds,
@@ -248,7 +251,8 @@ def format_report(figures: list[dict]) -> str:
         orm_ratio = f["ingest_per_second"] / f["orm_per_second"] if f["orm_per_second"] else 0.0
         met = copy_ratio >= 1 / 3 and orm_ratio >= 10
         lines += [
-            f"  {f['label']}: {f['posts']:,} posts, {f['stored']:,} stored, {f['hits']:,} hits, {f['inbox_items']:,} inbox items",
+            f"  {f['label']}: {f['posts']:,} posts, {f['stored']:,} stored, {f['hits']:,} hits, {f['inbox_items']:,} inbox items"
+            f" ({f.get('inbox_groups', f['inbox_items']):,} in the inbox after grouping)",
             f"    page_ingest:      {f['ingest_per_second']:>9,.0f} mentions/s  ({f['posts_per_second']:,.0f} posts/s read)",
             f"    raw COPY:         {f['copy_per_second']:>9,.0f} mentions/s  -> ingest is {copy_ratio:.2f} of COPY",
             f"    ORM save per row: {f['orm_per_second']:>9,.0f} mentions/s  -> ingest is {orm_ratio:.1f}x "

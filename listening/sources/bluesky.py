@@ -168,6 +168,17 @@ def _language(langs) -> str:
     return ""
 
 
+def _quotable(uri) -> bool:
+    """An at:// post address short enough to be a mention's external id."""
+    return isinstance(uri, str) and uri.startswith("at://") and len(uri) <= 200
+
+
+def _verified(author: Mapping) -> bool:
+    """Bluesky's blue check: a verification the app shows as valid."""
+    verification = author.get("verification")
+    return isinstance(verification, Mapping) and verification.get("verifiedStatus") == "valid"
+
+
 def _did_of_at_uri(uri) -> str:
     if isinstance(uri, str) and uri.startswith("at://"):
         authority = uri[5:].split("/", 1)[0]
@@ -211,15 +222,21 @@ def bluesky_post(item: Mapping, *, handles: dict[str, str]) -> tuple[Post, str]:
     links, mentions = _facets(uri, text, record.get("facets"), handles)
     embed = record.get("embed")
     quoting = False
+    quoted_uri = None
     if isinstance(embed, Mapping):
         kind = embed.get("$type")
         external = embed.get("external")
         if kind == "app.bsky.embed.recordWithMedia":
             quoting = True
+            outer = embed.get("record")  # {"record": {"uri": …}}: the quoted post beside the media
+            inner = outer.get("record") if isinstance(outer, Mapping) else None
+            quoted_uri = inner.get("uri") if isinstance(inner, Mapping) else None
             media = embed.get("media")
             external = media.get("external") if isinstance(media, Mapping) else None
         elif kind == "app.bsky.embed.record":
             quoting = True
+            quoted = embed.get("record")
+            quoted_uri = quoted.get("uri") if isinstance(quoted, Mapping) else None
         if isinstance(external, Mapping) and _http_link(external.get("uri")):
             links.append(external["uri"])
 
@@ -244,6 +261,8 @@ def bluesky_post(item: Mapping, *, handles: dict[str, str]) -> tuple[Post, str]:
         links=tuple(dict.fromkeys(links)),
         mentions=tuple(dict.fromkeys(mentions)),
         kind=kind,
+        referenced_id=quoted_uri if kind == "quote" and _quotable(quoted_uri) else "",
+        author_verified=_verified(author),
         raw=item,
     )
     return post, parent_did

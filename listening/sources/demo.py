@@ -47,6 +47,8 @@ def demo_post(round_no: int, offset: int) -> Post:
         mentions=tuple(item.get("mentions", ())),
         in_reply_to_handle=item.get("in_reply_to_handle", ""),
         kind=item.get("kind", "post"),
+        # The sample's reposts refer to other sample posts by offset, replayed within the round.
+        referenced_id=f"demo-r{round_no}-{item['repost_of']}" if isinstance(item.get("repost_of"), int) else "",
         raw={"sample_offset": offset, "round": round_no, **item},
     )
 

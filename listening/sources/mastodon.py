@@ -194,6 +194,7 @@ def status_post(status) -> Post:
             if not isinstance(status["reblog"], dict):
                 raise Malformed("reblog is not a status")
             shown, kind = status["reblog"], "repost"
+        referenced = shown.get("id") if kind == "repost" else None
         content = _text(shown.get("content"), "content")
         spoiler = _text(shown.get("spoiler_text"), "spoiler_text").strip()
         text, links = html_to_text(content)
@@ -204,6 +205,8 @@ def status_post(status) -> Post:
         quote_of = shown.get("quote")
         if kind == "post" and isinstance(quote_of, dict) and quote_of.get("state") == "accepted":
             kind = "quote"
+            quoted = quote_of.get("quoted_status")
+            referenced = quoted.get("id") if isinstance(quoted, dict) else None
         in_reply_to = ""
         if shown.get("in_reply_to_id") is not None:
             kind = "reply" if kind == "post" else kind
@@ -230,6 +233,7 @@ def status_post(status) -> Post:
         mentions=tuple(handle.lstrip("@") for handle in handles if handle),
         in_reply_to_handle=in_reply_to if isinstance(in_reply_to, str) else "",
         kind=kind,
+        referenced_id=referenced if isinstance(referenced, str) and 0 < len(referenced) <= 200 else "",
         raw=status,
     )
 

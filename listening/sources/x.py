@@ -73,7 +73,7 @@ DEFAULT_BASE_URL = "https://api.x.com"
 
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id", "in_reply_to_user_id"]
 TWEET_FIELDS = ["created_at", "lang", "entities", "referenced_tweets", "in_reply_to_user_id", "conversation_id"]
-USER_FIELDS = ["username", "name"]
+USER_FIELDS = ["username", "name", "verified"]
 KIND_BY_REFERENCE = (("retweeted", "repost"), ("quoted", "quote"), ("replied_to", "reply"))
 MAX_ID_LENGTH = 30
 
@@ -235,6 +235,7 @@ def tweet_post(tweet, users: Mapping[str, dict], tweets: Mapping[str, dict]) -> 
             raise Malformed("referenced_tweets is not a list of objects")
         types = {ref.get("type"): ref.get("id") for ref in references}
         kind = next((kind for ref_type, kind in KIND_BY_REFERENCE if ref_type in types), "post")
+        referenced = types.get("retweeted") if kind == "repost" else types.get("quoted") if kind == "quote" else ""
         reply_to = users.get(tweet.get("in_reply_to_user_id")) or {}
         in_reply_to = reply_to.get("username") if isinstance(reply_to.get("username"), str) else ""
         if kind == "repost":
@@ -255,6 +256,8 @@ def tweet_post(tweet, users: Mapping[str, dict], tweets: Mapping[str, dict]) -> 
         mentions=tuple(mention for mention in mentions if mention),
         in_reply_to_handle=in_reply_to,
         kind=kind,
+        referenced_id=referenced if isinstance(referenced, str) and 0 < len(referenced) <= MAX_ID_LENGTH else "",
+        author_verified=author.get("verified") is True,
         raw=tweet,
     )
 

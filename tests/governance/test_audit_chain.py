@@ -199,3 +199,21 @@ def test_concurrent_writers_extend_one_unbroken_chain(django_user_model):
     assert report.intact, report.problem
     assert report.count == AuditEvent.objects.count() == len(users) * 9
     assert AuditEvent.objects.values("previous_hash").distinct().count() == report.count
+
+
+@pytest.mark.django_db
+def test_many_events_written_at_once_extend_the_chain_as_single_ones_do(django_user_model):
+    from governance.services import audit_events_record
+
+    user = django_user_model.objects.create_user(username="bulk")
+    team = Team.objects.create(name="Bulk", slug="bulk")
+    audit_event_record(action="test.before", actor=user)
+    rows = audit_events_record(
+        events=[("test.many", team, {"n": n, "note": "café"}) for n in range(5)], actor=user, ip="192.0.2.1"
+    )
+    audit_event_record(action="test.after", actor=user)
+    assert [r.details["n"] for r in rows] == list(range(5))
+    assert AuditEvent.objects.filter(action="test.many", actor=user, object_id=str(team.pk), ip="192.0.2.1").count() == 5
+    report = audit_log_verify()
+    assert report.intact, report.problem
+    assert report.count == 7

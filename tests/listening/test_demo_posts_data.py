@@ -28,6 +28,8 @@ POST_KEYS = {
     "in_reply_to_handle": str,
     "kind": str,
 }
+# A repost may name the sample post it reposts, by offset, so the demo inbox shows a group.
+OPTIONAL_KEYS = {"repost_of": int}
 KINDS = {"post", "reply", "repost", "quote", "article"}
 REGULATOR = "ICOnews"
 WATCH_LIST = "tech journalists"
@@ -128,6 +130,12 @@ def test_top_level_shape(sample):
     assert isinstance(sample["posts"], list)
 
 
+def test_a_repost_names_an_earlier_post_of_the_sample(posts):
+    for offset, post in enumerate(posts):
+        if "repost_of" in post:
+            assert post["kind"] == "repost" and 0 <= post["repost_of"] < offset, describe(post)
+
+
 def test_enough_posts(posts):
     assert len(posts) >= 300
 
@@ -135,7 +143,7 @@ def test_enough_posts(posts):
 def test_every_post_has_exactly_the_keys_with_the_right_types(posts):
     for post in posts:
         assert isinstance(post, dict)
-        assert set(post) == set(POST_KEYS), describe(post)
+        assert set(POST_KEYS) <= set(post) <= set(POST_KEYS) | set(OPTIONAL_KEYS), describe(post)
         for key, expected in POST_KEYS.items():
             assert isinstance(post[key], expected), (key, describe(post))
         for key in ("links", "mentions"):

@@ -120,6 +120,8 @@ def test_replies_quotes_link_cards_and_invalid_handles(fake):
     assert reply.kind == "reply" and reply.in_reply_to_handle == "jane-foi.bsky.social"
     assert reply.mentions == ("jane-foi.bsky.social",)
     assert posts["3lnq5wtm6ts2y"].kind == "quote"
+    assert posts["3lnq5wtm6ts2y"].referenced_id == "at://did:plc:l33dsliv3n3wsd3sk7ef2gh3/app.bsky.feed.post/3lnq4ahs7ck2d"
+    assert reply.referenced_id == "" and not reply.author_verified
     assert posts["3lnq4zxc2dk2s"].links == ("https://www.gov.uk/government/consultations/nhs-data-sharing",)
     assert posts["3lnq4ahs7ck2d"].lang == "en"  # en-GB
     broken = posts["3lnq3rbn4sk2q"]

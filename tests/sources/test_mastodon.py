@@ -135,6 +135,7 @@ def test_a_reblog_is_the_rebloggers_repost_of_the_original(fake, source):
     post = run(source, channel="#GDPR")[0].posts[0]
     assert post.external_id == REBLOG
     assert post.kind == "repost"
+    assert post.referenced_id == status(fake, REBLOG)["reblog"]["id"] != REBLOG
     assert post.author_handle == "privacy_priya@infosec.exchange"
     assert post.text.startswith("New #GDPR guidance from the ICO")
     assert post.links == (SAR,)
@@ -145,7 +146,8 @@ def test_a_status_quoting_another_is_a_quote(fake, source):
     quoting = status(fake, JOURNO)
     quoting["quote"] = {"state": "accepted", "quoted_status": status(fake, GUIDANCE)}
     fake.server.script("GET", TAG, Reply.json([quoting]))
-    assert run(source, channel="#journorequest")[0].posts[0].kind == "quote"
+    post = run(source, channel="#journorequest")[0].posts[0]
+    assert post.kind == "quote" and post.referenced_id == GUIDANCE
 
 
 def test_a_reply_in_ones_own_thread_is_a_reply_to_oneself(fake, source):

@@ -67,7 +67,7 @@ def test_it_searches_for_the_compiled_query_with_the_fields_and_expansions_it_re
     assert request.arg("query") == '"data protection" OR #GDPR'
     assert request.arg("expansions") == "author_id,referenced_tweets.id,referenced_tweets.id.author_id,in_reply_to_user_id"
     assert request.arg("tweet.fields") == "created_at,lang,entities,referenced_tweets,in_reply_to_user_id,conversation_id"
-    assert request.arg("user.fields") == "username,name"
+    assert request.arg("user.fields") == "username,name,verified"
     assert request.arg("max_results") == "10"
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
 
@@ -81,7 +81,8 @@ def test_it_normalises_posts_replies_quotes_and_reposts(fake, source):
     assert guidance.url == "https://x.com/ICOnews/status/1785903311824896001"
     assert guidance.created_at == datetime(2024, 5, 2, 8, 30, 4, tzinfo=timezone.utc)
     assert guidance.lang == "en"
-    assert guidance.kind == "post"
+    assert guidance.kind == "post" and guidance.referenced_id == ""
+    assert guidance.author_verified is True  # asked for in user.fields
     link = "https://ico.org.uk/for-organisations/uk-gdpr-guidance-and-resources/subject-access-requests/"
     assert guidance.links == (link,)
     assert link in guidance.text and "t.co" not in guidance.text  # the short link is expanded in place
@@ -95,11 +96,13 @@ def test_it_normalises_posts_replies_quotes_and_reposts(fake, source):
 
     quote = posts["1785911960123469825"]
     assert quote.kind == "quote" and quote.author_handle == "techjourno_tom"
+    assert quote.referenced_id == "1785903311824896001" and quote.author_verified is False
 
     repost = posts["1785913207745609728"]
     assert repost.kind == "repost" and repost.author_handle == "foi_fiona"
     assert repost.text == "RT @ICOnews: " + guidance.text  # the full text, not X's truncated copy
     assert repost.mentions == ("ICOnews",)
+    assert repost.referenced_id == "1785903311824896001"  # groups with the original in the inbox
 
     welsh = posts["1785920644221878273"]
     assert welsh.lang == "cy" and welsh.author_name == "Cyngor Caerdydd | Cardiff Council"
