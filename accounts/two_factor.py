@@ -27,7 +27,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.access import access_for
-from governance.services import audit_event_record
+from governance.services import audit_event_record, client_ip
 
 RECOVERY_CODE_COUNT = 10
 DEVICE_NAME = "Authenticator app"
@@ -126,8 +126,6 @@ def totp_enrolment_confirm(*, request, device: TOTPDevice, code: str) -> list[st
     4. Mark this session verified and audit it, in one transaction.
     """
     user = request.user
-    from governance.services import client_ip
-
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user, confirmed=False).first()
         if device is None or not _TOTP_CODE.fullmatch(code) or not device.verify_token(code):
@@ -193,8 +191,6 @@ def code_verify(*, request, user, code: str, allow_recovery: bool = True):
     A wrong code counts as a failed sign-in (audited, and towards the lockout) and
     raises CodeRefused. A recovery code works once and its use is audited.
     """
-    from governance.services import client_ip
-
     code = normalised_code(code)
     refusal = "That code is not right. Codes change every 30 seconds: use the newest one."
     with transaction.atomic():
