@@ -118,7 +118,8 @@ class ItemRule:
 
 
 def _latest_outcome(alias: str) -> str:
-    return (f"(SELECT d.outcome FROM triage_decision d WHERE d.item_id = {alias}.id"
+    # An undone decision stays in the history but no longer counts (triage/undo.py).
+    return (f"(SELECT d.outcome FROM triage_decision d WHERE d.item_id = {alias}.id AND d.undone_at IS NULL"
             " ORDER BY d.decided_at DESC, d.id DESC LIMIT 1)")
 
 

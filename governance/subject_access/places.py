@@ -37,7 +37,7 @@ _AUDIT = "the audit log is never edited: writers give ids and lengths, never a p
 COLUMNS: dict[str, str] = {
     **{f"listening_mention.{c}": _MENTION for c in (
         "author_handle", "author_name", "text", "title", "links", "mentions", "in_reply_to_handle", "url", "raw",
-        "external_id", "search_vector")},
+        "external_id", "search_vector", "prefilter_text")},
     "listening_mention.platform": _CODE, "listening_mention.lang": _CODE, "listening_mention.kind": _CODE,
     "listening_mentionhit.spans": _TEXT,
     "listening_watchlistmember.handle": "deleted when it is the person's",
