@@ -150,7 +150,7 @@ def _table(world):
         "triage:bulk": [
             ("post", {"slug": "communications"}, _everyone_with_a_role(comms=302, foi=403, admin=302)),
             ("post", {"slug": "foi-monitoring"}, _everyone_with_a_role(comms=403, foi=302, admin=302)),
-
+        ],
         "triage:group": [
             ("get", {"item_id": c.id}, _everyone_with_a_role(foi=403)),
             ("get", {"item_id": f.id}, _everyone_with_a_role(comms=403)),
