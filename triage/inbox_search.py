@@ -97,16 +97,15 @@ def search_parse(text: str) -> ParsedSearch:
     return ParsedSearch(text, tuple(lexemes), tuple(excluded), tuple(tags), tuple(handles))
 
 
-class MentionSearch(Expression):
-    """A condition on the mention joined to an inbox item: does it match the parsed search?"""
+class _OnMention(Expression):
+    """An expression over the mention joined to an inbox item, found through one of its columns.
 
-    conditional = True
-    output_field = BooleanField()
+    `anchor` is any column of the mention: resolving it gives the join's alias, also
+    inside subqueries, which `as_sql` then names.
+    """
 
-    def __init__(self, parsed: ParsedSearch, anchor=None):
+    def __init__(self, anchor=None):
         super().__init__()
-        self.parsed = parsed
-        # Any column of the mention: resolving it gives the join's alias, also inside subqueries.
         self.anchor = anchor if anchor is not None else F("mention__text")
 
     def get_source_expressions(self):
@@ -119,6 +118,17 @@ class MentionSearch(Expression):
         copy = self.copy()
         copy.anchor = self.anchor.resolve_expression(query, allow_joins, reuse, summarize, for_save)
         return copy
+
+
+class MentionSearch(_OnMention):
+    """A condition on the mention joined to an inbox item: does it match the parsed search?"""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, parsed: ParsedSearch, anchor=None):
+        super().__init__(anchor)
+        self.parsed = parsed
 
     def as_sql(self, compiler, connection):
         m = compiler.quote_name_unless_alias(self.anchor.alias)
@@ -161,7 +171,7 @@ def _tsquery(parsed: ParsedSearch, *, with_excluded: bool) -> tuple[str, list]:
     return " && ".join(pieces), params
 
 
-class SearchHeadline(Expression):
+class SearchHeadline(_OnMention):
     """The mention's `field` with every searched word between \\x02 and \\x03 (ts_headline).
 
     The markers are first removed from the text, so a post cannot forge one.
@@ -170,20 +180,8 @@ class SearchHeadline(Expression):
     output_field = TextField()
 
     def __init__(self, parsed: ParsedSearch, column: str, anchor=None):
-        super().__init__()
+        super().__init__(anchor)
         self.parsed, self.column = parsed, column
-        self.anchor = anchor if anchor is not None else F("mention__text")
-
-    def get_source_expressions(self):
-        return [self.anchor]
-
-    def set_source_expressions(self, exprs):
-        (self.anchor,) = exprs
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        copy = self.copy()
-        copy.anchor = self.anchor.resolve_expression(query, allow_joins, reuse, summarize, for_save)
-        return copy
 
     def as_sql(self, compiler, connection):
         m = compiler.quote_name_unless_alias(self.anchor.alias)
