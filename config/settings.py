@@ -98,6 +98,15 @@ if not DATABASE_URL or not REDIS_URL:
         REDIS_URL = embedded.redis_url(VAR_DIR)
 
 DATABASES = {"default": database_from_url(DATABASE_URL)}
+# Every connection starts with JIT compilation and parallel workers off. Earshot's queries
+# are short and index-driven (keyset pages, bounded windows, batches); on them JIT's
+# compile time (10-25 ms on an inbox page at a million mentions) and parallel workers'
+# start-up cost more than they save, and the planner's cost guesses switch both on for
+# pages that read a few hundred rows. Options given in DATABASE_URL (`?options=-c …`) come
+# after these, so they win.
+DATABASES["default"]["OPTIONS"]["options"] = " ".join(
+    filter(None, ["-c jit=off -c max_parallel_workers_per_gather=0", DATABASES["default"]["OPTIONS"].get("options")])
+)
 REDIS_URL = redis_url_checked(REDIS_URL)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

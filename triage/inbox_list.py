@@ -15,14 +15,13 @@ than `COUNT_WINDOW` rows, however large the inbox. A facet's counts apply every 
 filter in force, not its own.
 """
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import BigIntegerField, Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import JSONObject
 from django.utils import timezone
@@ -34,6 +33,7 @@ from triage.models import Decision, InboxItem, Outcome
 
 PAGE_SIZE = 50
 COUNT_WINDOW = 10_000
+SEARCH_WINDOW = 10_000  # items a search page reads at most (see _search_window_end)
 
 STATUSES = [("open", "Open"), ("new", "New"), ("in_progress", "In progress"), ("done", "Decided")]
 ASSIGNEES = [("mine", "Mine"), ("none", "Unassigned")]
@@ -127,15 +127,6 @@ def filters_read(params, *, search_ids: set[int], member_ids: set[int]) -> tuple
     return filters, problems
 
 
-@contextmanager
-def _short_query_plans():
-    """The counts read a bounded window: JIT compilation and parallel workers only add start-up
-    time to it (100 ms of JIT at a million mentions), so neither is used."""
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
-        yield
-
-
 def _uk_midnight(day: str) -> datetime:
     return timezone.make_aware(datetime.combine(date.fromisoformat(day), time.min))
 
@@ -205,6 +196,13 @@ def _cursor_write(item, decided: bool) -> str:
     return f"{item.decided_at.isoformat()}_{item.id}" if decided and item.decided_at else str(item.id)
 
 
+def _order_fields(filters: InboxFilters) -> tuple[str, ...]:
+    newest = filters.sort != "oldest"
+    if filters.decided:
+        return ("-decided_at", "-id") if newest else ("decided_at", "id")
+    return ("-id",) if newest else ("id",)
+
+
 def _ordered(items, filters: InboxFilters):
     newest = filters.sort != "oldest"
     after = _cursor_read(filters.cursor, filters.decided) if filters.cursor else None
@@ -215,10 +213,9 @@ def _ordered(items, filters: InboxFilters):
                 items = items.filter(decided_at__lte=moment).exclude(decided_at=moment, id__gte=number)
             else:
                 items = items.filter(decided_at__gte=moment).exclude(decided_at=moment, id__lte=number)
-        return items.order_by(*(("-decided_at", "-id") if newest else ("decided_at", "id")))
-    if after is not None:
+    elif after is not None:
         items = items.filter(id__lt=after[1]) if newest else items.filter(id__gt=after[1])
-    return items.order_by("-id" if newest else "id")
+    return items.order_by(*_order_fields(filters))
 
 
 # The page -------------------------------------------------------------------------------
@@ -228,6 +225,9 @@ def _ordered(items, filters: InboxFilters):
 class InboxPage:
     rows: list
     next_query: str  # the address of the next page, or ""
+    # A search stopped at the end of its window (SEARCH_WINDOW items) before it filled the
+    # page: `next_query` then continues the search with the items after the window.
+    window_ended: bool = False
 
 
 def _annotated(items, *, team_id: int, parsed: ParsedSearch | None = None):
@@ -255,12 +255,56 @@ def inbox_page(*, team_id: int, filters: InboxFilters, user_id: int, page_size: 
     from triage.inbox_rows import row_build
 
     page_size = page_size or PAGE_SIZE
-    items = filtered_items(team_id=team_id, filters=filters, user_id=user_id)
-    items = _annotated(items, team_id=team_id, parsed=filters.parsed if filters.q and filters.parsed else None)
-    items = list(_ordered(items, filters)[: page_size + 1])
+    searching = bool(filters.q and filters.parsed)
+    window_end = _search_window_end(team_id=team_id, filters=filters, user_id=user_id) if searching else None
+    # The page's ids first, then everything a row shows for those ids alone: the planner
+    # then finds the page by the filters and an index in page order, stopping after one
+    # page, instead of joining cases and people to every item that passes the filters.
+    page_ids = _ordered(filtered_items(team_id=team_id, filters=filters, user_id=user_id), filters)
+    if window_end is not None:
+        page_ids = _within_window(page_ids, window_end, filters)
+    items = _annotated(
+        InboxItem.objects.filter(pk__in=page_ids.values("pk")[: page_size + 1]),
+        team_id=team_id, parsed=filters.parsed if searching else None,
+    )
+    items = list(items.order_by(*_order_fields(filters)))
     more, items = len(items) > page_size, items[:page_size]
-    next_query = filters.query_string(cursor=_cursor_write(items[-1], filters.decided)) if more else ""
-    return InboxPage(rows=[row_build(item) for item in items], next_query=next_query)
+    if more:
+        next_query = filters.query_string(cursor=_cursor_write(items[-1], filters.decided))
+    elif window_end is not None:
+        next_query = filters.query_string(cursor=_cursor_write(window_end, filters.decided))
+    else:
+        next_query = ""
+    rows = [row_build(item) for item in items]
+    return InboxPage(rows=rows, next_query=next_query, window_ended=not more and window_end is not None)
+
+
+def _search_window_end(*, team_id: int, filters: InboxFilters, user_id: int):
+    """The last item of a search's window, or None when no more than SEARCH_WINDOW items are in view.
+
+    A search reads at most the next SEARCH_WINDOW items in view (every other filter in
+    force, from the cursor on, in page order). Without a bound, a search whose words are
+    common but never together, or a word most posts lack, would read every item of the
+    team's inbox to find that nothing matches. With it, a page costs the same worst case
+    at any inbox size, and the page offers to search on past the window.
+    """
+    unsearched = replace(filters, q="", parsed=ParsedSearch())
+    items = _ordered(filtered_items(team_id=team_id, filters=unsearched, user_id=user_id), filters)
+    # Only what the page-order indexes hold (inbox_open_idx, inbox_done_idx): an index-only scan.
+    columns = ("id", "decided_at") if filters.decided else ("id",)
+    found = list(items.only(*columns)[SEARCH_WINDOW - 1 : SEARCH_WINDOW])
+    return found[0] if found else None
+
+
+def _within_window(items, end, filters: InboxFilters):
+    """`items` no further along the page order than `end`, the window's last item."""
+    newest = filters.sort != "oldest"
+    if filters.decided:
+        at = end.decided_at
+        if newest:
+            return items.filter(Q(decided_at__gt=at) | Q(decided_at=at, id__gte=end.id))
+        return items.filter(Q(decided_at__lt=at) | Q(decided_at=at, id__lte=end.id))
+    return items.filter(id__gte=end.id) if newest else items.filter(id__lte=end.id)
 
 
 def inbox_row(*, item_id: int, team_id: int):
@@ -374,7 +418,7 @@ def inbox_facets(*, team_id: int, filters: InboxFilters, user_id: int, searches,
         params += more + [p for _, ps in others for p in ps]
     if counted:
         window, window_params = _window_sql(team_id=team_id, filters=filters, search_ids=[s.id for s in searches])
-        with _short_query_plans(), connection.cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(f"SELECT {', '.join(selects)} FROM ({window}) AS w", params + window_params)
             total, *counts = cursor.fetchone()
     else:

@@ -43,7 +43,14 @@ class InboxItem(models.Model):
                 fields=["team", "-id"], name="inbox_open_idx", condition=~Q(status="done") & Q(group__isnull=True)
             ),
             models.Index(
-                fields=["team", "-decided_at"], name="inbox_done_idx", condition=Q(status="done") & Q(group__isnull=True)
+                fields=["team", "-decided_at", "-id"], name="inbox_done_idx",
+                condition=Q(status="done") & Q(group__isnull=True),
+            ),
+            # "Mine" and a named person's open items, in page order. Only assigned items are
+            # in it, so ingest (which assigns nobody) never writes to it.
+            models.Index(
+                fields=["assignee", "team", "-id"], name="inbox_open_assigned_idx",
+                condition=~Q(status="done") & Q(group__isnull=True) & Q(assignee__isnull=False),
             ),
             # Ingest finds a group's leader by either key.
             # (The keys include the team; see triage/grouping.py.)

@@ -78,6 +78,7 @@ def inbox(request, slug):
         "facets": counts.facets,
         "counts_window_full": counts.window_full,
         "count_window": inbox_list.COUNT_WINDOW,
+        "search_window": inbox_list.SEARCH_WINDOW,
         "searches": searches,
         "members": members,
         "platforms": Platform.choices,

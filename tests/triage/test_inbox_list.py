@@ -146,8 +146,8 @@ def test_the_page_query_count_is_fixed_whatever_the_page_size_and_filters(signed
     assert baseline == 9
     counts = {"counts": "1", "HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "inbox-facets"}
     counts_baseline = _page_queries(signed_in, **counts)
-    # session, user, grants, team, saved searches, members, the counts (and their plan options)
-    assert counts_baseline == 8
+    # session, user, grants, team, saved searches, members, the counts
+    assert counts_baseline == 7
     combos = [
         {}, {"platform": "x"}, {"platform": "reddit"}, {"status": "done"}, {"outcome": "information_request"},
         {"q": "cookies"}, {"q": "#foi @someone"}, {"q": "nothing-matches-this"}, {"assignee": "mine", "case": "no"},
@@ -157,7 +157,9 @@ def test_the_page_query_count_is_fixed_whatever_the_page_size_and_filters(signed
     for size in (1, 5, 50):
         monkeypatch.setattr(inbox_list, "PAGE_SIZE", size)
         for params in combos:
-            assert _page_queries(signed_in, **params) == baseline, (size, params)
+            # A search page also finds where its window ends (inbox_list._search_window_end).
+            expected = baseline + 1 if params.get("q") else baseline
+            assert _page_queries(signed_in, **params) == expected, (size, params)
             assert _page_queries(signed_in, **params, **counts) == counts_baseline, (size, params)
 
 
@@ -217,6 +219,88 @@ def test_search_and_filters_are_in_the_address_of_the_next_page(signed_in, commu
     nxt = re.search(r'<a href="([^"]+)"[^>]*rel="next"', body).group(1)
     assert "q=%23foi" in nxt and "platform=x" in nxt and "cursor=" in nxt
     assert 'value="#foi"' in body
+
+
+def _follow(client, url: str) -> tuple[list[int], list[str]]:
+    """Every item id over the pages from `url` on, and each page's body."""
+    seen, bodies = [], []
+    while url:
+        response = client.get(url.replace("&amp;", "&"))
+        assert response.status_code == 200
+        body = response.content.decode()
+        seen += _ids(body)
+        bodies.append(body)
+        found = re.search(r'<a href="([^"]+)"[^>]*rel="next"', body)
+        url = found.group(1) if found else ""
+    return seen, bodies
+
+
+@pytest.mark.parametrize("status, sort", [("open", "newest"), ("open", "oldest"), ("done", "newest"), ("done", "oldest")])
+def test_a_search_reads_a_bounded_window_then_offers_to_search_further_back(
+    signed_in, communications, make_item, admin_user, monkeypatch, status, sort
+):
+    """However rare the matches, a search page reads at most SEARCH_WINDOW items, and following
+    "Search further back" finds every match exactly once."""
+    monkeypatch.setattr(inbox_list, "SEARCH_WINDOW", 4)
+    monkeypatch.setattr(inbox_list, "PAGE_SIZE", 2)
+    items = [make_item(communications, text=("Pothole on Mill Lane" if n in (1, 8, 9, 10) else f"Weather {n}"))
+             for n in range(12)]
+    if status == "done":
+        for item in items:
+            inbox_item_decide(item=item, outcome="no_action", actor=admin_user)
+        tied = timezone.now() - timedelta(hours=1)  # ties on the time, broken by id
+        InboxItem.objects.filter(pk__in=[i.pk for i in items[3:9]]).update(decided_at=tied)
+    matching = {items[n].id for n in (1, 8, 9, 10)}
+
+    seen, bodies = _follow(signed_in, f"{INBOX}?status={status}&sort={sort}&q=pothole")
+    assert sorted(seen) == sorted(matching) and len(seen) == len(matching), (seen, matching)
+    # 12 items, 4 a window: at least three requests, and at most two rows a page.
+    assert len(bodies) >= 3 and all(len(_ids(body)) <= 2 for body in bodies)
+    assert any("Search further back" in body and 'id="search-window"' in body for body in bodies)
+
+
+def test_a_search_over_fewer_items_than_its_window_says_nothing_of_windows(signed_in, communications, make_item):
+    for n in range(3):
+        make_item(communications, text=f"Pothole number {n}")
+    body = _get(signed_in, q="pothole")
+    assert len(_ids(body)) == 3 and 'id="search-window"' not in body and 'rel="next"' not in body
+
+
+def test_a_search_whose_window_holds_no_match_says_so(signed_in, communications, make_item, monkeypatch):
+    monkeypatch.setattr(inbox_list, "SEARCH_WINDOW", 2)
+    old = make_item(communications, text="Pothole on Mill Lane")
+    for n in range(3):
+        make_item(communications, text=f"Weather {n}")
+    body = _get(signed_in, q="pothole")
+    assert _ids(body) == [] and "none of them matched" in body and "Search further back" in body
+    seen, _ = _follow(signed_in, f"{INBOX}?q=pothole")
+    assert seen == [old.id]
+
+
+def test_the_search_window_bound_reads_only_the_page_order_index(communications, make_item, admin_user):
+    """Finding where a search's window ends is an index-only walk, open or decided."""
+    items = [make_item(communications, text=f"Post {n}") for n in range(5)]
+    inbox_item_decide(item=items[0], outcome="no_action", actor=admin_user)
+    for status, index in (("open", "inbox_open_idx"), ("done", "inbox_done_idx")):
+        filters, _ = inbox_list.filters_read({"status": status, "q": "post"}, search_ids=set(), member_ids=set())
+        unsearched = inbox_list.replace(filters, q="", parsed=inbox_list.ParsedSearch())
+        items_sql = inbox_list._ordered(
+            inbox_list.filtered_items(team_id=communications.id, filters=unsearched, user_id=0), filters
+        ).only(*(("id", "decided_at") if status == "done" else ("id",)))
+        sql, params = items_sql[:1].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert f"Index Only Scan using {index}" in plan, (status, plan)
+
+
+def test_connections_run_without_jit_or_parallel_workers(db):
+    """Inbox pages read a few hundred rows: JIT and parallel workers' start-up would cost more than the page."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')")
+        assert cursor.fetchone() == ("off", "0")
 
 
 def test_search_uses_the_full_text_index(posts):
