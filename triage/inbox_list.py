@@ -22,7 +22,8 @@ from urllib.parse import urlencode
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import BigIntegerField, Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import BigIntegerField, BooleanField, Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
@@ -343,14 +344,30 @@ class Facet:
 class Counts:
     facets: list[Facet]
     window_full: bool  # more items than COUNT_WINDOW: every count is a lower bound
+    search_bounded: bool = False  # a search counted matches among the newest SEARCH_WINDOW items only
 
 
-def _window_sql(*, team_id: int, filters: InboxFilters, search_ids: list[int]) -> tuple[str, list]:
-    """The newest COUNT_WINDOW + 1 items in the date range and search, with what each facet asks of them."""
-    items = filtered_items(
-        team_id=team_id, filters=replace(filters, status="all", outcome="", platform="", search="", assignee="", case=""),
-        user_id=0,
-    )
+def _window_sql(*, team_id: int, filters: InboxFilters, search_ids: list[int]) -> tuple[str, list, str, list]:
+    """The newest COUNT_WINDOW + 1 items in the date range and search, with what each facet asks of them.
+
+    With a search, the window holds only matches among the newest SEARCH_WINDOW items in the
+    date range, as the page reads them, so a search's counts cost no more than its page; the
+    second SQL then tells whether older items were left out (the counts are lower bounds).
+    """
+    unfaceted = replace(filters, status="all", outcome="", platform="", search="", assignee="", case="")
+    items = filtered_items(team_id=team_id, filters=unfaceted, user_id=0)
+    beyond_sql, beyond_params = "", []
+    if filters.q and filters.parsed:
+        unsearched = filtered_items(
+            team_id=team_id, filters=replace(unfaceted, q="", parsed=ParsedSearch()), user_id=0
+        ).order_by("-id").values("id")
+        # The window's items by their ids (an array, so the planner fetches each by its key)
+        # and nothing else: it then checks those mentions one by one instead of reading
+        # every mention the search's words are in, or every item of the team.
+        window_sql, window_params = unsearched[:SEARCH_WINDOW].query.sql_with_params()
+        in_window = RawSQL(f'"triage_inboxitem"."id" = ANY(ARRAY({window_sql}))', window_params, BooleanField())
+        items = InboxItem.objects.filter(in_window).filter(MentionSearch(filters.parsed))
+        beyond_sql, beyond_params = unsearched[SEARCH_WINDOW : SEARCH_WINDOW + 1].query.sql_with_params()
     hits = MentionHit.objects.filter(mention_id=OuterRef("mention_id"), saved_search_id__in=search_ids)
     items = items.annotate(
         w_platform=F("mention__platform"),
@@ -367,7 +384,7 @@ def _window_sql(*, team_id: int, filters: InboxFilters, search_ids: list[int]) -
         items = items.annotate(w_case=Value(False), w_outcome=Value(""))
     items = items.order_by("-id").values("status", "assignee_id", "w_platform", "w_searches", "w_case", "w_outcome")
     sql, params = items[: COUNT_WINDOW + 1].query.sql_with_params()
-    return sql, list(params)
+    return sql, list(params), beyond_sql, list(beyond_params)
 
 
 def _conditions(filters: InboxFilters, user_id: int) -> dict[str, tuple[str, list]]:
@@ -417,13 +434,19 @@ def inbox_facets(*, team_id: int, filters: InboxFilters, user_id: int, searches,
         selects.append("count(*) FILTER (WHERE " + " AND ".join([sql] + [c for c, _ in others]) + ")")
         params += more + [p for _, ps in others for p in ps]
     if counted:
-        window, window_params = _window_sql(team_id=team_id, filters=filters, search_ids=[s.id for s in searches])
+        window, window_params, beyond, beyond_params = _window_sql(
+            team_id=team_id, filters=filters, search_ids=[s.id for s in searches]
+        )
+        # A search that left older items unread counts lower bounds, as a full window does.
+        bounded = f"EXISTS ({beyond})" if beyond else "false"
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {', '.join(selects)} FROM ({window}) AS w", params + window_params)
-            total, *counts = cursor.fetchone()
+            cursor.execute(
+                f"SELECT {', '.join(selects)}, {bounded} FROM ({window}) AS w", params + beyond_params + window_params
+            )
+            total, *counts, bounded = cursor.fetchone()
     else:
-        total, counts = 0, [None] * len(wanted)
-    full = total > COUNT_WINDOW
+        total, counts, bounded = 0, [None] * len(wanted), False
+    full = total > COUNT_WINDOW or bounded
 
     labels = {"status": "Status", "outcome": "Outcome", "platform": "Platform", "search": "Saved search",
               "assignee": "Assigned", "case": "Case"}
@@ -435,7 +458,7 @@ def inbox_facets(*, team_id: int, filters: InboxFilters, user_id: int, searches,
         if name == "status":
             changes["outcome"] = ""
         facet.values.append(FacetValue(value, label, count, filters.query_string(**changes), selected, full))
-    return Counts(list(facets.values()), full)
+    return Counts(list(facets.values()), full, bounded)
 
 
 def team_searches(team_id: int):

@@ -77,6 +77,7 @@ def inbox(request, slug):
         "problems": problems,
         "facets": counts.facets,
         "counts_window_full": counts.window_full,
+        "counts_search_bounded": counts.search_bounded,
         "count_window": inbox_list.COUNT_WINDOW,
         "search_window": inbox_list.SEARCH_WINDOW,
         "searches": searches,

@@ -277,6 +277,21 @@ def test_a_search_whose_window_holds_no_match_says_so(signed_in, communications,
     assert seen == [old.id]
 
 
+def test_a_search_counts_its_matches_in_its_window_as_lower_bounds(signed_in, communications, make_item, monkeypatch):
+    make_item(communications, platform="bluesky", text="Pothole on Mill Lane")  # beyond the window
+    for n in range(3):
+        make_item(communications, platform="x", text=f"Weather {n}")
+    make_item(communications, platform="x", text="Another pothole")
+    body = _get(signed_in, q="pothole", counts="1")
+    assert '<span class="count" id="open-count">2</span>' in body and "each count is at least" not in body
+    assert re.search(r'platform=bluesky[^"]*"[^>]*>Bluesky <span class="count">1</span>', body)
+    monkeypatch.setattr(inbox_list, "SEARCH_WINDOW", 3)
+    body = _get(signed_in, q="pothole", counts="1")
+    assert '<span class="count" id="open-count">1+</span>' in body
+    assert "A search counts its matches among the newest 3 items" in body
+    assert not re.search(r'>Bluesky <span class="count">', body)  # counted nowhere in the window: not offered
+
+
 def test_the_search_window_bound_reads_only_the_page_order_index(communications, make_item, admin_user):
     """Finding where a search's window ends is an index-only walk, open or decided."""
     items = [make_item(communications, text=f"Post {n}") for n in range(5)]
