@@ -4,21 +4,36 @@ The link's token is Django's password-reset token under its own salt: it is made
 the person's id, password hash, last sign-in and email, so it stops working as soon as
 a password is set (the link works once), and it is refused after
 EARSHOT_INVITATION_DAYS. Nothing secret is stored: the email task makes the token.
+
+An invitation not yet accepted is listed on the invite page (`pending_invitations`): it
+can be sent again, which emails a fresh link valid for the full period (an earlier link
+keeps working until its own expiry, as it goes to the same address), or withdrawn, which
+deactivates the account and revokes its grants, so no link works any more. Both are
+audited.
 """
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
 
-from accounts.services import access_grant_create
+from accounts.models import AccessGrant
+from accounts.services import access_grant_create, access_grant_revoke
+from governance.models import AuditEvent
 from governance.services import audit_event_record
+
+_SENT = ("invitation.send", "invitation.resend")
 
 
 class InvitationTokenGenerator(PasswordResetTokenGenerator):
@@ -126,3 +141,87 @@ def invitation_accept(*, user, token: str, password: str, ip: str | None = None)
         audit_event_record(action="invitation.accept", actor=person, obj=person, ip=ip,
                            details={"user": person.get_username()})
     return True
+
+
+@dataclass(frozen=True)
+class PendingInvitation:
+    user: object
+    sent_at: datetime
+    sent_by: str
+    expires_at: datetime
+    times_sent: int
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+def _pending(users):
+    """Active people who have never set a password."""
+    return users.filter(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX)
+
+
+def pending_invitations() -> list[PendingInvitation]:
+    """Invitations not yet accepted, newest sent first, with when each link stops working.
+
+    Two queries however many there are: the people, then every send of theirs from the
+    audit log.
+    """
+    people = {str(user.pk): user for user in _pending(get_user_model().objects.all())}
+    sends: dict[str, list] = {}
+    for event in (
+        AuditEvent.objects.filter(action__in=_SENT, object_type="accounts.user", object_id__in=list(people))
+        .order_by("at", "id").only("at", "actor_label", "object_id")
+    ):
+        sends.setdefault(event.object_id, []).append(event)
+    lifetime = timedelta(days=settings.EARSHOT_INVITATION_DAYS)
+    found = [
+        PendingInvitation(user=people[pk], sent_at=events[-1].at, sent_by=events[-1].actor_label,
+                          expires_at=events[-1].at + lifetime, times_sent=len(events))
+        for pk, events in sends.items()
+    ]
+    return sorted(found, key=lambda invitation: invitation.sent_at, reverse=True)
+
+
+def _pending_locked(user):
+    person = _pending(type(user).objects.select_for_update()).filter(pk=user.pk).first()
+    if person is None:
+        raise ValueError(f"{user.get_username()} has no invitation waiting: they have set a password, or it was withdrawn.")
+    return person
+
+
+def invitation_resend(*, user, resent_by, ip: str | None = None) -> None:
+    """Email the person a fresh link, valid for the full period again."""
+    with transaction.atomic():
+        person = _pending_locked(user)
+        if not person.email:
+            raise ValueError(f"{person.get_username()} has no email address to send the invitation to.")
+        audit_event_record(
+            action="invitation.resend", actor=resent_by, obj=person, ip=ip,
+            details={"user": person.get_username(), "email": person.email, "valid_days": settings.EARSHOT_INVITATION_DAYS},
+        )
+        transaction.on_commit(lambda: _queue(person.pk))
+
+
+def invitation_withdraw(*, user, withdrawn_by, reason: str, ip: str | None = None) -> int:
+    """Deactivate an invited person who has not accepted, revoking their grants; returns grants revoked.
+
+    Every link they were sent stops working: a link only serves an active account.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("Give the reason the invitation is withdrawn.")
+    with transaction.atomic():
+        person = _pending_locked(user)
+        person.is_active = False
+        person.save(update_fields=["is_active"])
+        audit_event_record(
+            action="invitation.withdraw", actor=withdrawn_by, obj=person, ip=ip,
+            details={"user": person.get_username(), "email": person.email, "reason": reason[:300]},
+        )
+        revoked = 0
+        for grant in AccessGrant.objects.filter(user=person, revoked_at__isnull=True).select_related("team", "user"):
+            revoked += access_grant_revoke(
+                grant=grant, revoked_by=withdrawn_by, reason=f"Invitation withdrawn: {reason}"[:300], ip=ip
+            )
+    return revoked

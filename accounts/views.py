@@ -20,7 +20,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import role_required
 from accounts.forms import ExcludeForm, GrantForm, HistoryForm, InviteForm, RevokeForm, TotpResetForm
-from accounts.invitations import invitation_accept, invitation_tokens, invited_user, user_invite
+from accounts.invitations import (
+    invitation_accept,
+    invitation_resend,
+    invitation_tokens,
+    invitation_withdraw,
+    invited_user,
+    pending_invitations,
+    user_invite,
+)
 from accounts.models import AccessGrant, Role, User
 from accounts.reauth import authentication_renewed, recent_auth_required, safe_next
 from accounts.services import (
@@ -314,10 +322,15 @@ def totp_reset(request):
 # Invitations (accounts/invitations.py).
 
 
+def _invite_page(request, *, form=None, status=200):
+    context = {"form": form or InviteForm(), "pending": pending_invitations(), "days": settings.EARSHOT_INVITATION_DAYS}
+    return render(request, "accounts/invite.html", context, status=status)
+
+
 @role_required(Role.ADMIN)
 def invite(request):
     if request.method in ("GET", "HEAD"):
-        return render(request, "accounts/invite.html", {"form": InviteForm()})
+        return _invite_page(request)
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
     return _invite_post(request)
@@ -327,7 +340,7 @@ def invite(request):
 def _invite_post(request):
     form = InviteForm(request.POST)
     if not form.is_valid():
-        return render(request, "accounts/invite.html", {"form": form}, status=400)
+        return _invite_page(request, form=form, status=400)
     data = form.cleaned_data
     try:
         person = user_invite(
@@ -336,9 +349,41 @@ def _invite_post(request):
         )
     except (AccessRefused, ValueError) as error:
         form.add_error(None, str(error))
-        return render(request, "accounts/invite.html", {"form": form}, status=400)
+        return _invite_page(request, form=form, status=400)
     messages.success(request, f"Invitation sent to {person.email}; the link works once, for {settings.EARSHOT_INVITATION_DAYS} days.")
     return redirect("accounts:access")
+
+
+@require_POST
+@role_required(Role.ADMIN)
+@recent_auth_required
+def invitation_resend_view(request, user_id):
+    person = get_object_or_404(User, pk=user_id)
+    try:
+        invitation_resend(user=person, resent_by=request.user, ip=client_ip(request))
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Invitation sent again to {person.email}; the new link works once, for "
+                                  f"{settings.EARSHOT_INVITATION_DAYS} days.")
+    return redirect("accounts:invite")
+
+
+@require_POST
+@role_required(Role.ADMIN)
+@recent_auth_required
+def invitation_withdraw_view(request, user_id):
+    person = get_object_or_404(User, pk=user_id)
+    try:
+        revoked = invitation_withdraw(
+            user=person, withdrawn_by=request.user, reason=request.POST.get("reason", "")[:300], ip=client_ip(request)
+        )
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        grants = f" and {revoked} grant{'' if revoked == 1 else 's'} revoked" if revoked else ""
+        messages.success(request, f"Invitation to {person.get_username()} withdrawn{grants}: its links no longer work.")
+    return redirect("accounts:invite")
 
 
 @sensitive_post_parameters("new_password1", "new_password2")

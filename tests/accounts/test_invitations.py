@@ -153,3 +153,96 @@ def test_inviting_is_for_admins_and_asks_for_the_password_again(client, comms_of
     response = _invite(client, communications, headers={"Referer": "http://testserver" + reverse("accounts:invite")})
     assert response["Location"].startswith(reverse("accounts:reauth"))
     assert not get_user_model().objects.filter(username="jo").exists()
+
+
+# Invitations not yet accepted: listed, sent again, withdrawn.
+
+
+def _resend(client, person, **headers):
+    return client.post(reverse("accounts:invitation_resend", args=[person.pk]), **headers)
+
+
+def _withdraw(client, person, reason="Started elsewhere"):
+    return client.post(reverse("accounts:invitation_withdraw", args=[person.pk]), {"reason": reason})
+
+
+def test_a_pending_invitation_is_listed_with_when_its_link_stops_working(client, invited, admin_user, settings):
+    client.force_login(admin_user)
+    page = client.get(reverse("accounts:invite")).content.decode()
+    assert 'id="invitation-%d"' % invited.pk in page and "jo@example.org" in page and "Works until" in page
+    assert "&lt;b&gt;Bloggs&lt;/b&gt;" in page and "<b>Bloggs" not in page and "Expired" not in page
+    settings.EARSHOT_INVITATION_DAYS = 0  # the link's time has run out
+    assert "<strong>Expired</strong>" in client.get(reverse("accounts:invite")).content.decode()
+
+
+def test_an_expired_invitation_sent_again_gets_a_fresh_link_that_works(
+    client, invited, admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    first = _link_path(mail.outbox[0])
+    real_now = InvitationTokenGenerator._now
+    monkeypatch.setattr(InvitationTokenGenerator, "_now", lambda self: real_now(self) + timedelta(days=4))
+    assert client.get(first).status_code == 400  # expired
+    monkeypatch.setattr(InvitationTokenGenerator, "_now", real_now)
+
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _resend(client, invited)
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:invite")
+    assert len(mail.outbox) == 2 and mail.outbox[1].to == ["jo@example.org"]
+    resent = AuditEvent.objects.get(action="invitation.resend")
+    assert resent.actor == admin_user and resent.object_id == str(invited.pk)
+    page = client.get(reverse("accounts:invite")).content.decode()
+    assert "(sent 2 times)" in page
+    client.logout()
+
+    fresh = _link_path(mail.outbox[1])
+    monkeypatch.setattr(InvitationTokenGenerator, "_now", lambda self: real_now(self) + timedelta(days=2))
+    done = client.post(fresh, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert done.status_code == 302
+    invited.refresh_from_db()
+    assert invited.check_password(NEW_PASSWORD)
+    # Accepted: no longer pending, and nothing more can be sent.
+    client.force_login(admin_user)
+    assert 'id="invitation-%d"' % invited.pk not in client.get(reverse("accounts:invite")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = _resend(client, invited)
+    assert refused.status_code == 302 and len(mail.outbox) == 2
+    assert AuditEvent.objects.filter(action="invitation.resend").count() == 1
+
+
+def test_withdrawing_an_invitation_deactivates_the_account_revokes_its_grants_and_kills_its_links(
+    client, invited, admin_user
+):
+    link = _link_path(mail.outbox[0])
+    client.force_login(admin_user)
+    blank = _withdraw(client, invited, reason="  ")
+    assert blank.status_code == 302
+    invited.refresh_from_db()
+    assert invited.is_active and not AuditEvent.objects.filter(action="invitation.withdraw").exists()
+
+    assert _withdraw(client, invited).status_code == 302
+    invited.refresh_from_db()
+    assert not invited.is_active and not AccessGrant.objects.active().filter(user=invited).exists()
+    withdrawn = AuditEvent.objects.get(action="invitation.withdraw")
+    assert withdrawn.actor == admin_user and withdrawn.details["reason"] == "Started elsewhere"
+    revoke = AuditEvent.objects.get(action="access.revoke")
+    assert revoke.details["reason"] == "Invitation withdrawn: Started elsewhere"
+    assert 'id="invitation-%d"' % invited.pk not in client.get(reverse("accounts:invite")).content.decode()
+    client.logout()
+    assert client.get(link).status_code == 400
+
+
+def test_only_admins_send_again_or_withdraw_and_a_stale_sign_in_confirms_first(
+    client, invited, comms_officer, admin_user, monkeypatch
+):
+    client.force_login(comms_officer)
+    assert _resend(client, invited).status_code == 403 and _withdraw(client, invited).status_code == 403
+    moment = {"now": 1_800_000_000}
+    monkeypatch.setattr(middleware, "now", lambda: moment["now"])
+    client.force_login(admin_user)
+    moment["now"] += 11 * 60
+    response = _withdraw(client, invited)
+    assert response["Location"].startswith(reverse("accounts:reauth"))
+    invited.refresh_from_db()
+    assert invited.is_active
+    assert client.get(reverse("accounts:invitation_withdraw", args=[invited.pk])).status_code == 405
