@@ -211,3 +211,24 @@ class ErasureRecord(models.Model):
     @property
     def total(self) -> int:
         return sum(v for v in self.counts.values() if isinstance(v, int))
+
+
+class SuppressedAuthor(models.Model):
+    """An author whose posts Earshot no longer stores, after their data was erased.
+
+    Held as a keyed hash of the platform and the handle (governance.subject_access.
+    suppression), never the handle itself: the list outlives the data, as the erasure
+    record does, and must not hold it again. Ingest hashes each post's author the same
+    way and skips the post when the hash is listed.
+    """
+
+    platform = models.CharField(max_length=20)
+    digest = models.CharField(max_length=64, help_text="HMAC-SHA256 of the platform and the case-folded handle.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    erasure = models.ForeignKey(ErasureRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["platform", "digest"], name="suppressed_author_unique")]
+
+    def __str__(self):
+        return f"A suppressed author on {self.platform}"

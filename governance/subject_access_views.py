@@ -31,6 +31,7 @@ from governance.subject_access import (
     subject_from,
 )
 from governance.subject_access.export import findings_as_dict
+from governance.subject_access.suppression import is_suppressed, suppression_remove
 from listening.models import Platform
 
 DISPLAY_MAX = 200
@@ -83,8 +84,28 @@ def subject_access(request):
         return _form_page(request, form=request.POST, error=str(error), status=400)
     return render(request, "governance/subject_access_results.html", {
         "subject": subject, "found": found, "sections": _display_sections(found), "as_at": timezone.now(),
-        "display_max": DISPLAY_MAX,
+        "display_max": DISPLAY_MAX, "suppressed": is_suppressed(subject.platform, subject.handle),
     })
+
+
+@require_POST
+@role_required(Role.ADMIN)
+@recent_auth_required
+def collect_again_view(request):
+    """Take a person off the not-collected list, so saved searches store their posts again."""
+    subject, refusal = _subject_or_page(request)
+    if refusal:
+        return refusal
+    try:
+        removed = suppression_remove(platform=subject.platform, handle=subject.handle,
+                                     reason=request.POST.get("reason", ""), actor=request.user, ip=client_ip(request))
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        # As with erasures, the message never names the person: messages can be stored in the session.
+        messages.success(request, "Their posts will be collected again." if removed
+                         else "They were not on the not-collected list: nothing changed.")
+    return redirect("governance:subject_access")
 
 
 @require_POST
@@ -162,7 +183,8 @@ def erasure_view(request):
         return _preview_page(request, subject, error="That preview was for someone else. Nothing was changed.", status=400)
     try:
         record = subject_erase(subject=subject, reason=request.POST.get("reason", ""), expected=preview.get("counts"),
-                               actor=request.user, ip=client_ip(request))
+                               actor=request.user, ip=client_ip(request),
+                               stop_collecting=request.POST.get("stop_collecting") == "1")
     except ErasureChanged as changed:
         return _preview_page(request, subject, counts=changed.counts, error=str(changed), status=409)
     except (ErasureRefused, SubjectError) as refused:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("subject-access/export/", subject_access_views.subject_access_export_view, name="subject_access_export"),
     path("subject-access/erasure/preview/", subject_access_views.erasure_preview_view, name="erasure_preview"),
     path("subject-access/erasure/", subject_access_views.erasure_view, name="erasure"),
+    path("subject-access/collect-again/", subject_access_views.collect_again_view, name="collect_again"),
     path("transparency/", transparency_views.transparency, name="transparency"),
     path("transparency/print/", transparency_views.transparency_print, name="transparency_print"),
     path("transparency.json", transparency_views.transparency_json, name="transparency_json"),

@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from governance.subject_access.suppression import author_digest
 from listening.matching import matching_state
 from listening.models import Platform
 from listening.posts import Post
@@ -298,12 +299,20 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
     compiled, lists = state.searches, state.lists
     unique: dict[tuple[str, str], Post] = {}
     skipped = []
+    not_collected = 0
     for post in posts:
         problem = malformed(post)
         if problem:
             skipped.append(f"Skipped {problem}")
             continue
+        if state.suppressed and author_digest(post.platform, post.author_handle) in state.suppressed:
+            not_collected += 1
+            continue
         unique.setdefault((post.platform, post.external_id), post)
+    if not_collected:
+        # Counted, never named: the list exists so that Earshot stops holding their handle.
+        skipped.append(f"Skipped {not_collected} post{'' if not_collected == 1 else 's'} by people whose data was erased"
+                       " and who are not collected again")
 
     matched = []
     for post in unique.values():

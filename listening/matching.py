@@ -61,25 +61,31 @@ _state_cache: dict[str, tuple[tuple, "MatchingState"]] = {}
 class MatchingState:
     searches: CompiledSearches
     lists: WatchLists
+    # Digests of authors whose posts are not stored again after an erasure
+    # (governance.subject_access.suppression); usually empty.
+    suppressed: frozenset = frozenset()
 
 
 _STAMP_SQL = """
-SELECT searches.n, searches.latest, members.n, members.hash
+SELECT searches.n, searches.latest, members.n, members.hash, suppressed.n, suppressed.hash
 FROM (SELECT count(*) AS n, max(s.updated_at) AS latest FROM listening_savedsearch s
       WHERE s.enabled AND EXISTS (SELECT 1 FROM listening_savedsearchplatform p
                                   WHERE p.saved_search_id = s.id AND p.platform = %(platform)s)) AS searches,
      (SELECT count(*) AS n, coalesce(sum(hashtext(w.name || '/' || m.handle)::bigint), 0) AS hash
       FROM listening_watchlistmember m JOIN listening_watchlist w ON w.id = m.watch_list_id
-      WHERE m.platform = %(platform)s) AS members
+      WHERE m.platform = %(platform)s) AS members,
+     (SELECT count(*) AS n, coalesce(sum(hashtext(a.digest)::bigint), 0) AS hash
+      FROM governance_suppressedauthor a WHERE a.platform = %(platform)s) AS suppressed
 """
 
 
 def matching_state(platform: str) -> MatchingState:
     """The compiled searches and watch lists for `platform`, checked in one query a page.
 
-    The stamp covers the enabled searches (how many, the latest edit) and the watch
+    The stamp covers the enabled searches (how many, the latest edit), the watch
     lists' members (how many, and a sum of hashes of list and handle, so an edited
-    handle counts as a change); anything else is served from this process's cache.
+    handle counts as a change) and the authors not collected after an erasure (how
+    many, and a sum of hashes); anything else is served from this process's cache.
     """
     from psycopg import Cursor
 
@@ -90,7 +96,12 @@ def matching_state(platform: str) -> MatchingState:
     cached = _state_cache.get(platform)
     if cached and cached[0] == stamp:
         return cached[1]
-    state = MatchingState(searches=compiled_searches(platform), lists=WatchLists(watch_lists_for(platform)))
+    from governance.subject_access.suppression import suppressed_digests
+
+    state = MatchingState(
+        searches=compiled_searches(platform), lists=WatchLists(watch_lists_for(platform)),
+        suppressed=suppressed_digests(platform) if stamp[4] else frozenset(),
+    )
     _state_cache[platform] = (stamp, state)
     return state
 

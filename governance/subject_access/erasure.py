@@ -18,6 +18,7 @@ from governance.subject_access.finding import (
     subject_access_find,
 )
 from governance.subject_access.matching import Matcher, Subject
+from governance.subject_access.suppression import suppression_add
 from listening.models import Mention, WatchListMember
 from foi_monitoring.models import AuthoritySignal
 from triage.models import Case, CaseEvent, Circulation, ClockPause, Decision
@@ -165,8 +166,12 @@ def erasure_reason_clean(*, subject: Subject, reason: str) -> str:
     return reason
 
 
-def subject_erase(*, subject: Subject, reason: str, expected: dict, actor, ip: str | None = None) -> ErasureRecord:
-    """Erase the subject's data if it is still what the preview counted; record counts only."""
+def subject_erase(*, subject: Subject, reason: str, expected: dict, actor, ip: str | None = None,
+                  stop_collecting: bool = True) -> ErasureRecord:
+    """Erase the subject's data if it is still what the preview counted; record counts only.
+
+    With `stop_collecting`, their posts are not stored again (subject_access.suppression).
+    """
     reason = erasure_reason_clean(subject=subject, reason=reason)
     with statement_timeout_refused(), transaction.atomic():
         counts = _apply(subject, erased_marker())
@@ -175,8 +180,10 @@ def subject_erase(*, subject: Subject, reason: str, expected: dict, actor, ip: s
         if not counts:
             raise ErasureRefused("Earshot holds nothing about this person: there is nothing to erase.")
         record = ErasureRecord.objects.create(erased_by=actor, platform=subject.platform, reason=reason, counts=counts)
+        if stop_collecting:
+            suppression_add(platform=subject.platform, handle=subject.handle, erasure=record)
         audit_event_record(action=ERASE_ACTION, actor=actor, obj=record, ip=ip,
-                           details={"platform": subject.platform, "counts": counts})
+                           details={"platform": subject.platform, "counts": counts, "collection_stopped": stop_collecting})
     return record
 
 

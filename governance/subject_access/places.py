@@ -85,6 +85,9 @@ COLUMNS: dict[str, str] = {
     **{f"governance_purgerecord.{c}": "counts and the policy behind them" for c in (
         "category", "counts", "basis", "triggered_by")},
     "governance_retentionpolicy.category": _CODE,
+    "governance_suppressedauthor.platform": _CODE,
+    "governance_suppressedauthor.digest": "a keyed hash of the handle of someone whose data was erased: it can match "
+                                          "their next post, not give the handle back",
     **{f"governance_erasurerecord.{c}": "counts only; the reason is refused if it names the person" for c in (
         "platform", "reason", "counts")},
     **{f"accounts_user.{c}": _STAFF for c in (
