@@ -50,6 +50,8 @@ PARAMETERS = {
     "accounts:totp_remove": ["confirm"],
     "accounts:totp_reset": ["user", "reason"],
     "accounts:invite": ["username", "email", "first_name", "last_name", "team", "role", "reason"],
+    "accounts:invitation_resend": [],
+    "accounts:invitation_withdraw": ["reason"],
     "accounts:invitation_accept": ["new_password1", "new_password2"],
     "triage:inbox": [
         "status", "outcome", "platform", "search", "assignee", "case", "since", "until", "sort", "q", "cursor", "counts",
@@ -123,7 +125,8 @@ PARAMETERS = {
     "governance:subject_access": ["platform", "handle", "name"],
     "governance:subject_access_export": ["platform", "handle", "name"],
     "governance:erasure_preview": ["platform", "handle", "name", "reason"],
-    "governance:erasure": ["platform", "handle", "name", "reason", "preview", "confirm"],
+    "governance:erasure": ["platform", "handle", "name", "reason", "preview", "confirm", "stop_collecting"],
+    "governance:collect_again": ["platform", "handle", "name", "reason"],
 
     "governance:transparency": [],
     "governance:transparency_print": [],

@@ -232,6 +232,7 @@ def _table(world):
         "governance:subject_access_export": [("post", {}, _admins_only(400))],
         "governance:erasure_preview": [("post", {}, _admins_only(400))],
         "governance:erasure": [("post", {}, _admins_only(400))],
+        "governance:collect_again": [("post", {}, _admins_only(400))],
 
         # The transparency report names no one and is written to be published: everyone with a role reads it.
         **{f"governance:{name}": [("get", {}, _everyone_with_a_role())]
@@ -242,6 +243,9 @@ def _table(world):
         "accounts:access_confirm": [("post", {"grant_id": _carys_grant()}, _admins_only(302))],
         "accounts:user_exclude": [("post", {}, _admins_only(400))],
         "accounts:user_exclusion_lift": [("post", {"user_id": _carys_grant_user()}, _admins_only(302))],  # not excluded: nothing
+        # Carys has set a password: no invitation is waiting, so nothing is sent or withdrawn.
+        "accounts:invitation_resend": [("post", {"user_id": _carys_grant_user()}, _admins_only(302))],
+        "accounts:invitation_withdraw": [("post", {"user_id": _carys_grant_user()}, _admins_only(302))],
         "accounts:access_history": [("get", {}, _admins_only())],
         "accounts:access_export": [("get", {}, _admins_only())],
         "listening:channel_new": [("get", {}, _admins_only())],
