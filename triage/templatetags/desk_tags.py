@@ -1,4 +1,4 @@
-"""What the triage desk's partials need beyond their row: a pending undo, and who can hold an item."""
+"""What the triage desk's pages print: inbox rows and holder lines, a pending undo, and who can hold an item."""
 
 import functools
 from datetime import timedelta
@@ -7,8 +7,30 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from triage.inbox_row_html import holder_html, row_html
 
 register = template.Library()
+
+
+def _user_id(context):
+    user = context.get("user")
+    return user.pk if user is not None else None
+
+
+@register.simple_tag(takes_context=True)
+def inbox_row(context, row):
+    """`{% inbox_row row %}`: the row's <li>, for the inbox list, the item page (`on_item_page`) and the desk's swaps."""
+    return mark_safe(row_html(
+        row, user_id=_user_id(context), csrf_token=context.get("csrf_token"), on_item_page=bool(context.get("on_item_page")),
+    ))
+
+
+@register.simple_tag(takes_context=True)
+def inbox_holder(context, item, oob=False):
+    """`{% inbox_holder item oob=True %}`: the item's holder line, as an out-of-band swap for the holders poll."""
+    return mark_safe(holder_html(item, user_id=_user_id(context), oob=oob))
 
 @register.simple_tag(takes_context=True)
 def pending_undo(context):
