@@ -219,3 +219,12 @@ def test_the_inbox_the_item_page_and_the_desks_swaps_print_the_same_row(carys, c
     assert "Assigned to you" in body and 'id="desk-toast"' in body
     polled = carys.get(reverse("triage:holders", args=["communications"]), {"ids": str(item.pk)}).content.decode()
     assert f'<span class="holder" id="holder-{item.pk}" hx-swap-oob="true"><span class="held assigned">Assigned to you' in polled
+
+
+def test_a_row_swapped_in_on_the_item_page_stays_an_item_page_row(carys, communications, make_item):
+    item = make_item(communications)
+    body = carys.post(
+        reverse("triage:assign", args=[item.pk]), {"assignee": "me", "back": "item"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert f'<li class="item" id="item-{item.pk}"' in body and "select-item" not in body
+    assert '<input type="hidden" name="back" value="item">' in body

@@ -20,10 +20,15 @@ def _user_id(context):
 
 
 @register.simple_tag(takes_context=True)
-def inbox_row(context, row):
-    """`{% inbox_row row %}`: the row's <li>, for the inbox list, the item page (`on_item_page`) and the desk's swaps."""
+def inbox_row(context, row, on_item_page=None):
+    """`{% inbox_row row %}`: the row's <li>, for the inbox list, the item page and the desk's swaps.
+
+    `on_item_page` comes from the context unless given: the desk's swaps set it from the form that asked.
+    """
+    if on_item_page is None:
+        on_item_page = context.get("on_item_page")
     return mark_safe(row_html(
-        row, user_id=_user_id(context), csrf_token=context.get("csrf_token"), on_item_page=bool(context.get("on_item_page")),
+        row, user_id=_user_id(context), csrf_token=context.get("csrf_token"), on_item_page=bool(on_item_page),
     ))
 
 
