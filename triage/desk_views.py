@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import ANY_ROLE, role_required
 from governance.services import client_ip
-from triage import inbox_list, inbox_rows, selectors
+from triage import inbox_list, selectors
 from triage.bulk import ACTIONS, BulkRejected, inbox_items_bulk, matching_item_ids
 from triage.claims import (
     HoldRejected, inbox_item_assign, inbox_item_claim, inbox_item_release, inbox_item_take_over, team_members,
@@ -53,7 +53,6 @@ def _row(request, item: InboxItem, *, announce: str = "", with_count: bool = Fal
     context = {
         "row": row,
         "item": row.item,
-        "decide_controls": inbox_rows.decide_controls(),
         "team": item.team,
         "outcomes": Outcome.choices,
         "request_types": InformationRequestType.choices,

@@ -1,4 +1,4 @@
-"""What one inbox row shows, worked out in Python so the row template only prints values.
+"""What one inbox row shows, worked out in Python so printing the row (inbox_row_html.py) only joins values.
 
 Post content is attacker-controlled: every piece of it is escaped here; the only markup
 added is <mark> around matched spans and search words, and <a> for http(s) links.

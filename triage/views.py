@@ -10,7 +10,7 @@ from accounts.access import ANY_ROLE, access_for, role_required
 from accounts.models import Team
 from governance.services import client_ip
 from listening.models import Platform
-from triage import inbox_list, inbox_rows, selectors
+from triage import inbox_list, selectors
 from triage.models import InboxItem, InformationRequestType, Outcome
 from triage.services import DecisionRejected, inbox_item_decide
 from triage.undo import undo_offer_remember
@@ -91,7 +91,6 @@ def inbox(request, slug):
         "counted": counted,
         "status": "done" if filters.decided else "new",
         "request_types": InformationRequestType.choices,
-        "decide_controls": inbox_rows.decide_controls(),
     }
     template = {
         "inbox": "triage/inbox.html#inbox_body",
@@ -151,7 +150,6 @@ def item_detail(request, item_id):
         {
             "item": item,
             "row": inbox_list.inbox_row(item_id=item.pk, team_id=item.team_id),
-            "decide_controls": inbox_rows.decide_controls(),
             "team": item.team,
             "outcomes": Outcome.choices,
             "request_types": InformationRequestType.choices,

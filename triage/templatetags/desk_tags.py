@@ -1,14 +1,40 @@
-"""What the triage desk's partials need beyond their row: a pending undo, and who can hold an item."""
+"""What the triage desk's pages print: inbox rows and holder lines, a pending undo, and who can hold an item."""
 
-import functools
 from datetime import timedelta
 
 from django import template
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from triage.inbox_row_html import holder_html, row_html
 
 register = template.Library()
+
+
+def _user_id(context):
+    user = context.get("user")
+    return user.pk if user is not None else None
+
+
+@register.simple_tag(takes_context=True)
+def inbox_row(context, row, on_item_page=None):
+    """`{% inbox_row row %}`: the row's <li>, for the inbox list, the item page and the desk's swaps.
+
+    `on_item_page` comes from the context unless given: the desk's swaps set it from the form that asked.
+    """
+    if on_item_page is None:
+        on_item_page = context.get("on_item_page")
+    return mark_safe(row_html(
+        row, user_id=_user_id(context), csrf_token=context.get("csrf_token"), on_item_page=bool(on_item_page),
+    ))
+
+
+@register.simple_tag(takes_context=True)
+def inbox_holder(context, item, oob=False):
+    """`{% inbox_holder item oob=True %}`: the item's holder line, as an out-of-band swap for the holders poll."""
+    return mark_safe(holder_html(item, user_id=_user_id(context), oob=oob))
+
 
 @register.simple_tag(takes_context=True)
 def pending_undo(context):
@@ -42,19 +68,3 @@ def assignable_people(team):
 @register.simple_tag
 def bulk_limit():
     return settings.EARSHOT_BULK_MAX_ITEMS
-
-
-@functools.cache
-def _item_url_pattern(name: str) -> tuple[str, str]:
-    """The parts of an item URL around its id, reversed once: a row renders without calling reverse()."""
-    marker = 987654321987654321
-    url = reverse(f"triage:{name}", kwargs={"item_id": marker})
-    head, _, tail = url.partition(str(marker))
-    return head, tail
-
-
-@register.filter
-def item_url(item_id, name: str) -> str:
-    """`{{ item.id|item_url:"assign" }}` is `{% url 'triage:assign' item.id %}`, without a reverse() per row."""
-    head, tail = _item_url_pattern(name)
-    return f"{head}{int(item_id)}{tail}"
