@@ -37,7 +37,9 @@ Django's foreign keys do not cascade in the database, so children go first. A ba
 is the next 5,000 candidates in id order: signals, hits and monitoring inbox items are
 found by one index range scan over the batch's first and last id (5,000 separate index
 probes cost several times more), so a purge reads each index once over the span of the
-candidates, however many batches it takes. The foreign keys onto mentions and inbox
+candidates, however many batches it takes; what the batch then deletes by id (items,
+their decisions, the mentions going and what is left of them) is found the same way,
+the ids a hashed filter on the range. The foreign keys onto mentions and inbox
 items are ON DELETE RESTRICT (foi_monitoring migration 0003): half the checking work of
 NO ACTION for every deleted row.
 
@@ -138,10 +140,14 @@ ORDER BY 1
 """
 
 # One batch, children before parents: every referencing row goes (or has its reference
-# cleared) in an earlier statement than the row it references, so the foreign keys'
-# delete checks pass whether they run at commit or, as for ON DELETE RESTRICT, at once.
-# Every statement finds its rows through an index by id array: a batch costs the same
-# however large the tables grow.
+# cleared) before the row it references, in an earlier statement or an earlier part of the
+# same one (ON DELETE RESTRICT checks a statement's deletes when the whole statement has
+# run), and every row is locked by an earlier statement before its children go, so nobody
+# can add a child the delete would not see.
+# The batch's rows are found by one index range scan over its first and last id. A set of
+# ids the batch already holds is then a hashed filter on that range (`col + 0 = ANY(...)`
+# keeps the planner from using the array as index condition, one descent per element):
+# the range is read once, however many ids the array holds.
 _DELETE_SIGNALS = (
     "DELETE FROM foi_monitoring_authoritysignal WHERE mention_id BETWEEN %(lo)s AND %(hi)s AND collected_at < %(cutoff)s"
 )
@@ -159,11 +165,17 @@ _DELETE_HITS = (
 
 # The batch's mentions that nothing still needs (see the module docstring, step 4),
 # locked, so an ingest upserting one of them waits for us and then sees it gone.
+# The signal and hit checks carry the batch's range so that they can be one range scan each.
 _UNNEEDED_SQL = """
 SELECT m.id FROM listening_mention m
 WHERE m.id BETWEEN %(lo)s AND %(hi)s AND m.id = ANY(%(ids)s)
-  AND NOT EXISTS (SELECT 1 FROM foi_monitoring_authoritysignal s WHERE s.mention_id = m.id)
-  AND NOT EXISTS (SELECT 1 FROM listening_mentionhit h WHERE h.mention_id = m.id AND h.saved_search_id = ANY(%(searches)s))
+  AND NOT EXISTS (
+    SELECT 1 FROM foi_monitoring_authoritysignal s WHERE s.mention_id = m.id AND s.mention_id BETWEEN %(lo)s AND %(hi)s
+  )
+  AND NOT EXISTS (
+    SELECT 1 FROM listening_mentionhit h
+    WHERE h.mention_id = m.id AND h.mention_id BETWEEN %(lo)s AND %(hi)s AND h.saved_search_id = ANY(%(searches)s)
+  )
   AND NOT EXISTS (
     SELECT 1 FROM triage_inboxitem i WHERE i.mention_id = m.id AND (
         i.team_id = ANY(%(teams)s)
@@ -175,18 +187,44 @@ ORDER BY m.id
 FOR UPDATE OF m
 """
 # Other teams' dismissed items of the mentions going (the only items they can still have).
-_ITEMS_OF_GONE = "SELECT id FROM triage_inboxitem WHERE mention_id = ANY(%(gone)s) ORDER BY id FOR UPDATE"
+_ITEMS_OF_GONE = (
+    "SELECT id FROM triage_inboxitem WHERE mention_id BETWEEN %(lo)s AND %(hi)s AND mention_id + 0 = ANY(%(gone)s::bigint[])"
+    " ORDER BY id FOR UPDATE"
+)
+# Locked items: circulations are kept (what was sent stays disclosable) and lose only the
+# link (SET_NULL); decisions and the items go.
+_DELETE_ITEMS = """
+WITH unlinked AS (
+    UPDATE triage_circulation SET item_id = NULL
+    WHERE item_id BETWEEN %(first)s AND %(last)s AND item_id + 0 = ANY(%(items)s::bigint[]) RETURNING 1
+), decisions AS (
+    DELETE FROM triage_decision WHERE item_id BETWEEN %(first)s AND %(last)s AND item_id + 0 = ANY(%(items)s::bigint[]) RETURNING 1
+), items AS (
+    DELETE FROM triage_inboxitem WHERE id BETWEEN %(first)s AND %(last)s AND id + 0 = ANY(%(items)s::bigint[]) RETURNING 1
+)
+SELECT (SELECT count(*) FROM unlinked), (SELECT count(*) FROM decisions), (SELECT count(*) FROM items)
+"""
+# Locked mentions: what is left of them (hits; circulations lose the link) and the mentions.
+_DELETE_GONE = """
+WITH hits AS (
+    DELETE FROM listening_mentionhit WHERE mention_id BETWEEN %(lo)s AND %(hi)s AND mention_id + 0 = ANY(%(gone)s::bigint[]) RETURNING 1
+), unlinked AS (
+    UPDATE triage_circulation SET mention_id = NULL
+    WHERE mention_id BETWEEN %(lo)s AND %(hi)s AND mention_id + 0 = ANY(%(gone)s::bigint[]) RETURNING 1
+), mentions AS (
+    DELETE FROM listening_mention WHERE id BETWEEN %(lo)s AND %(hi)s AND id + 0 = ANY(%(gone)s::bigint[]) RETURNING 1
+)
+SELECT (SELECT count(*) FROM hits), (SELECT count(*) FROM unlinked), (SELECT count(*) FROM mentions)
+"""
 
 
 def _delete_items(cursor, items: list[int], counts: dict) -> None:
     if not items:
         return
-    # Circulations are kept (what was sent stays disclosable); they lose only the link (SET_NULL).
-    cursor.execute("UPDATE triage_circulation SET item_id = NULL WHERE item_id = ANY(%s)", [items])
-    cursor.execute("DELETE FROM triage_decision WHERE item_id = ANY(%s)", [items])
-    counts["triage.decision"] += cursor.rowcount
-    cursor.execute("DELETE FROM triage_inboxitem WHERE id = ANY(%s)", [items])
-    counts["triage.inboxitem"] += cursor.rowcount
+    cursor.execute(_DELETE_ITEMS, {"items": items, "first": items[0], "last": items[-1]})
+    _, decisions, deleted = cursor.fetchone()
+    counts["triage.decision"] += decisions
+    counts["triage.inboxitem"] += deleted
 
 
 def _purge_batch(cursor, params: dict, counts: dict) -> None:
@@ -200,13 +238,13 @@ def _purge_batch(cursor, params: dict, counts: dict) -> None:
     gone = [row[0] for row in cursor.fetchall()]
     if not gone:
         return
-    cursor.execute(_ITEMS_OF_GONE, {"gone": gone})
+    gone_params = {"gone": gone, "lo": params["lo"], "hi": params["hi"]}
+    cursor.execute(_ITEMS_OF_GONE, gone_params)
     _delete_items(cursor, [row[0] for row in cursor.fetchall()], counts)
-    cursor.execute("DELETE FROM listening_mentionhit WHERE mention_id = ANY(%s)", [gone])
-    counts["listening.mentionhit"] += cursor.rowcount
-    cursor.execute("UPDATE triage_circulation SET mention_id = NULL WHERE mention_id = ANY(%s)", [gone])
-    cursor.execute("DELETE FROM listening_mention WHERE id = ANY(%s)", [gone])
-    counts["listening.mention"] += cursor.rowcount
+    cursor.execute(_DELETE_GONE, gone_params)
+    hits, _, mentions = cursor.fetchone()
+    counts["listening.mentionhit"] += hits
+    counts["listening.mention"] += mentions
 
 
 def monitoring_purge(*, now: datetime | None = None, dry_run: bool = False, triggered_by: str = "system",
