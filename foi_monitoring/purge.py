@@ -168,7 +168,7 @@ _DELETE_HITS = (
 # The signal and hit checks carry the batch's range so that they can be one range scan each.
 _UNNEEDED_SQL = """
 SELECT m.id FROM listening_mention m
-WHERE m.id BETWEEN %(lo)s AND %(hi)s AND m.id = ANY(%(ids)s)
+WHERE m.id BETWEEN %(lo)s AND %(hi)s AND m.id = ANY(%(ids)s::bigint[])
   AND NOT EXISTS (
     SELECT 1 FROM foi_monitoring_authoritysignal s WHERE s.mention_id = m.id AND s.mention_id BETWEEN %(lo)s AND %(hi)s
   )
@@ -218,10 +218,15 @@ SELECT (SELECT count(*) FROM hits), (SELECT count(*) FROM unlinked), (SELECT cou
 """
 
 
+def _id_array(ids: list[int]) -> str:
+    """The ids as an array literal: psycopg's list adapter checks every element, several times slower."""
+    return "{" + ",".join(map(str, ids)) + "}"
+
+
 def _delete_items(cursor, items: list[int], counts: dict) -> None:
     if not items:
         return
-    cursor.execute(_DELETE_ITEMS, {"items": items, "first": items[0], "last": items[-1]})
+    cursor.execute(_DELETE_ITEMS, {"items": _id_array(items), "first": items[0], "last": items[-1]})
     _, decisions, deleted = cursor.fetchone()
     counts["triage.decision"] += decisions
     counts["triage.inboxitem"] += deleted
@@ -238,7 +243,7 @@ def _purge_batch(cursor, params: dict, counts: dict) -> None:
     gone = [row[0] for row in cursor.fetchall()]
     if not gone:
         return
-    gone_params = {"gone": gone, "lo": params["lo"], "hi": params["hi"]}
+    gone_params = {"gone": _id_array(gone), "lo": params["lo"], "hi": params["hi"]}
     cursor.execute(_ITEMS_OF_GONE, gone_params)
     _delete_items(cursor, [row[0] for row in cursor.fetchall()], counts)
     cursor.execute(_DELETE_GONE, gone_params)
@@ -293,4 +298,4 @@ def _purge_all(params: dict, result: PurgeResult, batch_size: int) -> None:
     for start in range(0, len(candidates), batch_size):
         with transaction.atomic(), connection.cursor() as cursor:
             ids = candidates[start : start + batch_size]
-            _purge_batch(cursor, {**params, "ids": ids, "lo": ids[0], "hi": ids[-1]}, result.counts)
+            _purge_batch(cursor, {**params, "ids": _id_array(ids), "lo": ids[0], "hi": ids[-1]}, result.counts)
