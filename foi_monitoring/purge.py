@@ -43,6 +43,18 @@ the ids a hashed filter on the range. The foreign keys onto mentions and inbox
 items are ON DELETE RESTRICT (foi_monitoring migration 0003): half the checking work of
 NO ACTION for every deleted row.
 
+Side by side: the batches can run on EARSHOT_FOI_PURGE_CONNECTIONS connections at once,
+each batch still its own transaction, its counts added once it has committed. Most of a
+batch's time is PostgreSQL checking every foreign key onto each deleted mention and
+inbox item, one row at a time on one backend, so a second connection nearly halves the
+purge, but keeps a second core busy: with two cores shared with the web requests the
+inbox's p95 more than doubled during the purge, so the default is one. Two batches can
+wait for each other only through rows that link them (a group's leader and a member, a
+circulation's item and mention); PostgreSQL breaks such a deadlock by rolling one back,
+and that batch runs again. A dry run, or a purge inside a caller's transaction, runs
+its batches one after another on its own connection, as no other connection could see
+its rows.
+
 Safe twice and concurrently: a run holds a PostgreSQL advisory lock for its whole
 length, so a second run waits, then finds nothing left. Each run writes one
 PurgeRecord (category, cutoff, counts per table, the meeting behind it) and an audit
@@ -50,14 +62,16 @@ event; `dry_run` does the same work in a transaction it rolls back, so it report
 exactly what would go and changes nothing.
 """
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from psycopg.errors import DeadlockDetected
 
 from accounts.models import AccessGrant, Role
 from foi_monitoring.models import ReviewMeeting
@@ -66,6 +80,7 @@ from governance.services import audit_event_record
 from listening.models import Purpose, SavedSearch
 
 BATCH = 5_000
+DEADLOCK_TRIES = 3
 # Starts before each deadline by more than the beat period (settings caps it at 30 minutes).
 DEADLINE_MARGIN = timedelta(hours=1)
 LOCK_KEY = 4_741_234_905_117_001  # pg_advisory_lock key of the FOI purge
@@ -253,7 +268,7 @@ def _purge_batch(cursor, params: dict, counts: dict) -> None:
 
 
 def monitoring_purge(*, now: datetime | None = None, dry_run: bool = False, triggered_by: str = "system",
-                     batch_size: int = BATCH) -> PurgeResult:
+                     batch_size: int = BATCH, connections: int | None = None) -> PurgeResult:
     """Apply the five-day rule and its ceiling once; see the module docstring."""
     connection.ensure_connection()
     with connection.cursor() as cursor:
@@ -264,6 +279,7 @@ def monitoring_purge(*, now: datetime | None = None, dry_run: bool = False, trig
         cutoff, basis, meeting = purge_cutoff(now)
         result = PurgeResult(cutoff=cutoff, basis=basis, meeting=meeting, dry_run=dry_run)
         params = {"cutoff": cutoff, "teams": monitoring_teams(), "searches": monitoring_searches()}
+        connections = connections or settings.EARSHOT_FOI_PURGE_CONNECTIONS
         if dry_run:
             try:
                 with transaction.atomic():
@@ -272,7 +288,7 @@ def monitoring_purge(*, now: datetime | None = None, dry_run: bool = False, trig
             except _DryRunRollback:
                 pass
             return result
-        _purge_all(params, result, batch_size)
+        _purge_all(params, result, batch_size, connections)
         with transaction.atomic():
             result.record = PurgeRecord.objects.create(
                 category=PurgeRecord.Category.FOI_MONITORING, cutoff=cutoff, counts=result.counts, basis=basis[:300],
@@ -291,11 +307,88 @@ def monitoring_purge(*, now: datetime | None = None, dry_run: bool = False, trig
             cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
 
 
-def _purge_all(params: dict, result: PurgeResult, batch_size: int) -> None:
+def _purge_all(params: dict, result: PurgeResult, batch_size: int, connections: int = 1) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_CANDIDATES_SQL, params)
         candidates = [row[0] for row in cursor.fetchall()]
-    for start in range(0, len(candidates), batch_size):
+    batches = [candidates[start : start + batch_size] for start in range(0, len(candidates), batch_size)]
+    # Other connections cannot see an open transaction's rows (a dry run, or a caller's
+    # atomic block), so those batches run one after another on this connection.
+    if connections <= 1 or len(batches) < 2 or connection.in_atomic_block:
+        for ids in batches:
+            _add(result.counts, _run_batch(params, ids))
+        return
+    _run_side_by_side(params, batches, result.counts, connections)
+
+
+def _add(counts: dict, batch_counts: dict) -> None:
+    for table, n in batch_counts.items():
+        counts[table] += n
+
+
+def _run_batch(params: dict, ids: list[int]) -> dict:
+    """One batch in its own transaction; its counts, once it has committed."""
+
+    def attempt():
+        batch_counts = dict.fromkeys(TABLES, 0)
         with transaction.atomic(), connection.cursor() as cursor:
-            ids = candidates[start : start + batch_size]
-            _purge_batch(cursor, {**params, "ids": _id_array(ids), "lo": ids[0], "hi": ids[-1]}, result.counts)
+            _purge_batch(cursor, {**params, "ids": _id_array(ids), "lo": ids[0], "hi": ids[-1]}, batch_counts)
+        return batch_counts
+
+    return retrying_deadlocks(attempt)
+
+
+def retrying_deadlocks(attempt, tries: int = DEADLOCK_TRIES):
+    """attempt(), a transaction of its own, run again when PostgreSQL ends it to break a deadlock.
+
+    Two batches can wait for each other through rows that link them: a group's leader in
+    one and a member in the other (the database clears a deleted leader from its members),
+    or a circulation of an item in one and of a mention in the other. PostgreSQL then
+    rolls one of them back; that batch has changed nothing and is simply run again.
+    """
+    for number in range(1, tries + 1):
+        try:
+            return attempt()
+        except OperationalError as error:
+            if number == tries or not isinstance(error.__cause__, DeadlockDetected):
+                raise
+
+
+def _run_side_by_side(params: dict, batches: list[list[int]], counts: dict, connections: int) -> None:
+    """The batches on `connections` connections: this one, and one each of connections - 1 threads.
+
+    Each batch is still its own short transaction; a batch's counts are added once it
+    has committed, so the totals stay exact. The advisory lock stays with this
+    connection, so a second run still waits for the whole of this one.
+    """
+    pending = iter(batches)
+    guard = threading.Lock()
+    failures = []
+
+    def work():
+        try:
+            while not failures:
+                with guard:
+                    ids = next(pending, None)
+                if ids is None:
+                    return
+                batch_counts = _run_batch(params, ids)
+                with guard:
+                    _add(counts, batch_counts)
+        except BaseException as error:  # re-raised by the caller's thread below
+            failures.append(error)
+
+    def thread_work():
+        try:
+            work()
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=thread_work, name=f"foi-purge-{n}") for n in range(1, connections)]
+    for thread in threads:
+        thread.start()
+    work()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
