@@ -12,7 +12,7 @@ from accounts.models import Team
 from foi_monitoring.models import AuthoritySignal, PublicAuthority, ReviewMeeting
 from foi_monitoring.purge import monitoring_purge, retrying_deadlocks
 from listening.models import Mention, MentionHit, SavedSearch
-from triage.models import Case, Decision, InboxItem
+from triage.models import Case, Circulation, Decision, InboxItem
 
 LONDON = ZoneInfo("Europe/London")
 MEETING = datetime(2026, 3, 9, 10, 0, tzinfo=LONDON)
@@ -143,6 +143,28 @@ def test_groups_spread_over_several_batches_go_whole_and_each_row_is_counted_onc
         "listening.mentionhit": 5, "listening.mention": 5,
     }
     assert not InboxItem.objects.exists() and not Decision.objects.exists() and not Mention.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("connections", [1, 2])
+def test_circulations_of_purged_items_and_mentions_stay_and_lose_only_the_links(clock, world, connections):
+    collect, for_comms = world["collect"], world["for_comms"]
+    dismissed = collect(BEFORE, author="d")
+    dismissed_comms = for_comms(dismissed, outcome="no_action")
+    monitored = collect(BEFORE, author="m")
+    sent = [
+        Circulation.objects.create(team=world["comms"], item=dismissed_comms, mention=dismissed.mention, subject="Sent"),
+        Circulation.objects.create(team=world["foi"], item=monitored, mention=monitored.mention, subject="Noted"),
+    ]
+
+    result = monitoring_purge(batch_size=1, connections=connections)
+
+    assert mentions_left([dismissed, monitored]) == set()
+    assert result.counts["triage.inboxitem"] == 3 and result.counts["triage.decision"] == 1
+    for circulation in sent:
+        circulation.refresh_from_db()
+        assert circulation.item_id is None and circulation.mention_id is None and circulation.subject
 
 
 @pytest.mark.django_db(transaction=True)
