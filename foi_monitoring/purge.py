@@ -210,15 +210,20 @@ _ITEMS_OF_GONE = (
 # link (SET_NULL); decisions and the items go.
 _DELETE_ITEMS = """
 WITH unlinked AS (
-    UPDATE triage_circulation SET item_id = NULL
-    WHERE item_id BETWEEN %(first)s AND %(last)s AND item_id + 0 = ANY(%(items)s::bigint[]) RETURNING 1
+    UPDATE triage_circulation SET item_id = NULL WHERE {item_id} RETURNING 1
 ), decisions AS (
-    DELETE FROM triage_decision WHERE item_id BETWEEN %(first)s AND %(last)s AND item_id + 0 = ANY(%(items)s::bigint[]) RETURNING 1
+    DELETE FROM triage_decision WHERE {item_id} RETURNING 1
 ), items AS (
-    DELETE FROM triage_inboxitem WHERE id BETWEEN %(first)s AND %(last)s AND id + 0 = ANY(%(items)s::bigint[]) RETURNING 1
+    DELETE FROM triage_inboxitem WHERE {id} RETURNING 1
 )
 SELECT (SELECT count(*) FROM unlinked), (SELECT count(*) FROM decisions), (SELECT count(*) FROM items)
 """
+# A batch's items are mostly as close together as its mentions, but an item made long
+# after its mention (or another team's old item) can widen their span: past a few ids
+# per item, one index descent per id reads less than the range would.
+DENSE_ITEMS = 4
+
+
 # Locked mentions: what is left of them (hits; circulations lose the link) and the mentions.
 _DELETE_GONE = """
 WITH hits AS (
@@ -238,10 +243,17 @@ def _id_array(ids: list[int]) -> str:
     return "{" + ",".join(map(str, ids)) + "}"
 
 
+def _items_condition(column: str, items: list[int]) -> str:
+    if items[-1] - items[0] < DENSE_ITEMS * len(items):
+        return f"{column} BETWEEN %(first)s AND %(last)s AND {column} + 0 = ANY(%(items)s::bigint[])"
+    return f"{column} = ANY(%(items)s::bigint[])"
+
+
 def _delete_items(cursor, items: list[int], counts: dict) -> None:
     if not items:
         return
-    cursor.execute(_DELETE_ITEMS, {"items": _id_array(items), "first": items[0], "last": items[-1]})
+    sql = _DELETE_ITEMS.format(item_id=_items_condition("item_id", items), id=_items_condition("id", items))
+    cursor.execute(sql, {"items": _id_array(items), "first": items[0], "last": items[-1]})
     _, decisions, deleted = cursor.fetchone()
     counts["triage.decision"] += decisions
     counts["triage.inboxitem"] += deleted

@@ -167,6 +167,24 @@ def test_circulations_of_purged_items_and_mentions_stay_and_lose_only_the_links(
         assert circulation.item_id is None and circulation.mention_id is None and circulation.subject
 
 
+@pytest.mark.django_db
+def test_a_batch_whose_items_are_far_apart_deletes_them_as_well_and_nothing_between(clock, world, make_mention):
+    from foi_monitoring import purge
+
+    collect = world["collect"]
+    first = collect(BEFORE, author="first")
+    between = [InboxItem.objects.create(team=world["comms"], mention=make_mention(text=f"Unrelated {n}"))
+               for n in range(purge.DENSE_ITEMS * 3)]
+    last = collect(BEFORE, author="last")
+    assert last.pk - first.pk >= purge.DENSE_ITEMS * 2  # one descent per id, not the range
+
+    result = monitoring_purge()
+
+    assert not InboxItem.objects.filter(pk__in=[first.pk, last.pk]).exists()
+    assert InboxItem.objects.filter(pk__in=[i.pk for i in between]).count() == len(between)
+    assert result.counts["triage.inboxitem"] == 2 and result.counts["listening.mention"] == 2
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(60)
 def test_a_transaction_rolled_back_to_break_a_deadlock_runs_again(communications, foi_team):
