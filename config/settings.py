@@ -438,6 +438,10 @@ EARSHOT_HARVEST_TIME_LIMIT = env_int("EARSHOT_HARVEST_TIME_LIMIT", EARSHOT_HARVE
 EARSHOT_FOI_PURGE_DAYS_AFTER_MEETING = env_int("EARSHOT_FOI_PURGE_DAYS_AFTER_MEETING", 5, minimum=1)
 EARSHOT_FOI_PURGE_CEILING_DAYS = env_int("EARSHOT_FOI_PURGE_CEILING_DAYS", 30, minimum=1)
 EARSHOT_FOI_PURGE_EVERY_MINUTES = env_int("EARSHOT_FOI_PURGE_EVERY_MINUTES", 15, minimum=1)
+# How many database connections the purge deletes its batches on, side by side (each batch
+# its own transaction either way). Each keeps a database core busy while it runs: more
+# than one only where the database has cores to spare beside the web requests.
+EARSHOT_FOI_PURGE_CONNECTIONS = env_int("EARSHOT_FOI_PURGE_CONNECTIONS", 1, minimum=1)
 EARSHOT_FOI_SCAN_EVERY_SECONDS = env_int("EARSHOT_FOI_SCAN_EVERY_SECONDS", 60, minimum=1)
 EARSHOT_FOI_SCAN_LAG_SECONDS = env_int("EARSHOT_FOI_SCAN_LAG_SECONDS", 60, minimum=0)
 if EARSHOT_FOI_PURGE_CEILING_DAYS < EARSHOT_FOI_PURGE_DAYS_AFTER_MEETING:

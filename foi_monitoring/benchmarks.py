@@ -177,6 +177,7 @@ def run(rows: int = 1_000_000, triage_rows: int = 200_000, samples: int = 200) -
         result = SimpleNamespace(counts=outcome["counts"])
         figures.update({
             "monitoring_rows": 4 * (rows // 4), "triage_rows": triage_rows, "purge_seconds": outcome["seconds"],
+            "connections": settings.EARSHOT_FOI_PURGE_CONNECTIONS,
             "counts": result.counts, "inbox_p95_before": _p95(before), "inbox_p95_during": _p95(during),
             "samples_before": len(before), "samples_during": len(during),
         })
@@ -191,7 +192,8 @@ def format_report(f: dict) -> str:
         f"Five-day purge: {f['monitoring_rows']:,} monitoring rows (mentions, hits, inbox items, signals) "
         f"beside {f['triage_rows']:,} Communications mentions with hits and open inbox items",
         f"  load (set-based SQL) and ANALYZE: {f['load_seconds']:.1f} s",
-        f"  purge: {f['purge_seconds']:.2f} s, {deleted:,} rows deleted",
+        f"  purge: {f['purge_seconds']:.2f} s on {f.get('connections', 1)} connection(s)"
+        f" (EARSHOT_FOI_PURGE_CONNECTIONS), {deleted:,} rows deleted",
         *[f"    {table}: {n:,}" for table, n in f["counts"].items()],
         f"  inbox page p95 before: {f['inbox_p95_before'] * 1000:.1f} ms ({f['samples_before']} requests)",
         f"  inbox page p95 during: {f['inbox_p95_during'] * 1000:.1f} ms ({f['samples_during']} requests) "

@@ -37,9 +37,23 @@ Django's foreign keys do not cascade in the database, so children go first. A ba
 is the next 5,000 candidates in id order: signals, hits and monitoring inbox items are
 found by one index range scan over the batch's first and last id (5,000 separate index
 probes cost several times more), so a purge reads each index once over the span of the
-candidates, however many batches it takes. The foreign keys onto mentions and inbox
+candidates, however many batches it takes; what the batch then deletes by id (items,
+their decisions, the mentions going and what is left of them) is found the same way,
+the ids a hashed filter on the range. The foreign keys onto mentions and inbox
 items are ON DELETE RESTRICT (foi_monitoring migration 0003): half the checking work of
 NO ACTION for every deleted row.
+
+Side by side: the batches can run on EARSHOT_FOI_PURGE_CONNECTIONS connections at once,
+each batch still its own transaction, its counts added once it has committed. Most of a
+batch's time is PostgreSQL checking every foreign key onto each deleted mention and
+inbox item, one row at a time on one backend, so a second connection nearly halves the
+purge, but keeps a second core busy: with two cores shared with the web requests the
+inbox's p95 more than doubled during the purge, so the default is one. Two batches can
+wait for each other only through rows that link them (a group's leader and a member, a
+circulation's item and mention); PostgreSQL breaks such a deadlock by rolling one back,
+and that batch runs again. A dry run, or a purge inside a caller's transaction, runs
+its batches one after another on its own connection, as no other connection could see
+its rows.
 
 Safe twice and concurrently: a run holds a PostgreSQL advisory lock for its whole
 length, so a second run waits, then finds nothing left. Each run writes one
@@ -48,14 +62,16 @@ event; `dry_run` does the same work in a transaction it rolls back, so it report
 exactly what would go and changes nothing.
 """
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from psycopg.errors import DeadlockDetected
 
 from accounts.models import AccessGrant, Role
 from foi_monitoring.models import ReviewMeeting
@@ -64,6 +80,7 @@ from governance.services import audit_event_record
 from listening.models import Purpose, SavedSearch
 
 BATCH = 5_000
+DEADLOCK_TRIES = 3
 # Starts before each deadline by more than the beat period (settings caps it at 30 minutes).
 DEADLINE_MARGIN = timedelta(hours=1)
 LOCK_KEY = 4_741_234_905_117_001  # pg_advisory_lock key of the FOI purge
@@ -138,10 +155,14 @@ ORDER BY 1
 """
 
 # One batch, children before parents: every referencing row goes (or has its reference
-# cleared) in an earlier statement than the row it references, so the foreign keys'
-# delete checks pass whether they run at commit or, as for ON DELETE RESTRICT, at once.
-# Every statement finds its rows through an index by id array: a batch costs the same
-# however large the tables grow.
+# cleared) before the row it references, in an earlier statement or an earlier part of the
+# same one (ON DELETE RESTRICT checks a statement's deletes when the whole statement has
+# run), and every row is locked by an earlier statement before its children go, so nobody
+# can add a child the delete would not see.
+# The batch's rows are found by one index range scan over its first and last id. A set of
+# ids the batch already holds is then a hashed filter on that range (`col + 0 = ANY(...)`
+# keeps the planner from using the array as index condition, one descent per element):
+# the range is read once, however many ids the array holds.
 _DELETE_SIGNALS = (
     "DELETE FROM foi_monitoring_authoritysignal WHERE mention_id BETWEEN %(lo)s AND %(hi)s AND collected_at < %(cutoff)s"
 )
@@ -159,11 +180,17 @@ _DELETE_HITS = (
 
 # The batch's mentions that nothing still needs (see the module docstring, step 4),
 # locked, so an ingest upserting one of them waits for us and then sees it gone.
+# The signal and hit checks carry the batch's range so that they can be one range scan each.
 _UNNEEDED_SQL = """
 SELECT m.id FROM listening_mention m
-WHERE m.id BETWEEN %(lo)s AND %(hi)s AND m.id = ANY(%(ids)s)
-  AND NOT EXISTS (SELECT 1 FROM foi_monitoring_authoritysignal s WHERE s.mention_id = m.id)
-  AND NOT EXISTS (SELECT 1 FROM listening_mentionhit h WHERE h.mention_id = m.id AND h.saved_search_id = ANY(%(searches)s))
+WHERE m.id BETWEEN %(lo)s AND %(hi)s AND m.id = ANY(%(ids)s::bigint[])
+  AND NOT EXISTS (
+    SELECT 1 FROM foi_monitoring_authoritysignal s WHERE s.mention_id = m.id AND s.mention_id BETWEEN %(lo)s AND %(hi)s
+  )
+  AND NOT EXISTS (
+    SELECT 1 FROM listening_mentionhit h
+    WHERE h.mention_id = m.id AND h.mention_id BETWEEN %(lo)s AND %(hi)s AND h.saved_search_id = ANY(%(searches)s)
+  )
   AND NOT EXISTS (
     SELECT 1 FROM triage_inboxitem i WHERE i.mention_id = m.id AND (
         i.team_id = ANY(%(teams)s)
@@ -175,18 +202,61 @@ ORDER BY m.id
 FOR UPDATE OF m
 """
 # Other teams' dismissed items of the mentions going (the only items they can still have).
-_ITEMS_OF_GONE = "SELECT id FROM triage_inboxitem WHERE mention_id = ANY(%(gone)s) ORDER BY id FOR UPDATE"
+_ITEMS_OF_GONE = (
+    "SELECT id FROM triage_inboxitem WHERE mention_id BETWEEN %(lo)s AND %(hi)s AND mention_id + 0 = ANY(%(gone)s::bigint[])"
+    " ORDER BY id FOR UPDATE"
+)
+# Locked items: circulations are kept (what was sent stays disclosable) and lose only the
+# link (SET_NULL); decisions and the items go.
+_DELETE_ITEMS = """
+WITH unlinked AS (
+    UPDATE triage_circulation SET item_id = NULL WHERE {item_id} RETURNING 1
+), decisions AS (
+    DELETE FROM triage_decision WHERE {item_id} RETURNING 1
+), items AS (
+    DELETE FROM triage_inboxitem WHERE {id} RETURNING 1
+)
+SELECT (SELECT count(*) FROM unlinked), (SELECT count(*) FROM decisions), (SELECT count(*) FROM items)
+"""
+# A batch's items are mostly as close together as its mentions, but an item made long
+# after its mention (or another team's old item) can widen their span: past a few ids
+# per item, one index descent per id reads less than the range would.
+DENSE_ITEMS = 4
+
+
+# Locked mentions: what is left of them (hits; circulations lose the link) and the mentions.
+_DELETE_GONE = """
+WITH hits AS (
+    DELETE FROM listening_mentionhit WHERE mention_id BETWEEN %(lo)s AND %(hi)s AND mention_id + 0 = ANY(%(gone)s::bigint[]) RETURNING 1
+), unlinked AS (
+    UPDATE triage_circulation SET mention_id = NULL
+    WHERE mention_id BETWEEN %(lo)s AND %(hi)s AND mention_id + 0 = ANY(%(gone)s::bigint[]) RETURNING 1
+), mentions AS (
+    DELETE FROM listening_mention WHERE id BETWEEN %(lo)s AND %(hi)s AND id + 0 = ANY(%(gone)s::bigint[]) RETURNING 1
+)
+SELECT (SELECT count(*) FROM hits), (SELECT count(*) FROM unlinked), (SELECT count(*) FROM mentions)
+"""
+
+
+def _id_array(ids: list[int]) -> str:
+    """The ids as an array literal: psycopg's list adapter checks every element, several times slower."""
+    return "{" + ",".join(map(str, ids)) + "}"
+
+
+def _items_condition(column: str, items: list[int]) -> str:
+    if items[-1] - items[0] < DENSE_ITEMS * len(items):
+        return f"{column} BETWEEN %(first)s AND %(last)s AND {column} + 0 = ANY(%(items)s::bigint[])"
+    return f"{column} = ANY(%(items)s::bigint[])"
 
 
 def _delete_items(cursor, items: list[int], counts: dict) -> None:
     if not items:
         return
-    # Circulations are kept (what was sent stays disclosable); they lose only the link (SET_NULL).
-    cursor.execute("UPDATE triage_circulation SET item_id = NULL WHERE item_id = ANY(%s)", [items])
-    cursor.execute("DELETE FROM triage_decision WHERE item_id = ANY(%s)", [items])
-    counts["triage.decision"] += cursor.rowcount
-    cursor.execute("DELETE FROM triage_inboxitem WHERE id = ANY(%s)", [items])
-    counts["triage.inboxitem"] += cursor.rowcount
+    sql = _DELETE_ITEMS.format(item_id=_items_condition("item_id", items), id=_items_condition("id", items))
+    cursor.execute(sql, {"items": _id_array(items), "first": items[0], "last": items[-1]})
+    _, decisions, deleted = cursor.fetchone()
+    counts["triage.decision"] += decisions
+    counts["triage.inboxitem"] += deleted
 
 
 def _purge_batch(cursor, params: dict, counts: dict) -> None:
@@ -200,17 +270,17 @@ def _purge_batch(cursor, params: dict, counts: dict) -> None:
     gone = [row[0] for row in cursor.fetchall()]
     if not gone:
         return
-    cursor.execute(_ITEMS_OF_GONE, {"gone": gone})
+    gone_params = {"gone": _id_array(gone), "lo": params["lo"], "hi": params["hi"]}
+    cursor.execute(_ITEMS_OF_GONE, gone_params)
     _delete_items(cursor, [row[0] for row in cursor.fetchall()], counts)
-    cursor.execute("DELETE FROM listening_mentionhit WHERE mention_id = ANY(%s)", [gone])
-    counts["listening.mentionhit"] += cursor.rowcount
-    cursor.execute("UPDATE triage_circulation SET mention_id = NULL WHERE mention_id = ANY(%s)", [gone])
-    cursor.execute("DELETE FROM listening_mention WHERE id = ANY(%s)", [gone])
-    counts["listening.mention"] += cursor.rowcount
+    cursor.execute(_DELETE_GONE, gone_params)
+    hits, _, mentions = cursor.fetchone()
+    counts["listening.mentionhit"] += hits
+    counts["listening.mention"] += mentions
 
 
 def monitoring_purge(*, now: datetime | None = None, dry_run: bool = False, triggered_by: str = "system",
-                     batch_size: int = BATCH) -> PurgeResult:
+                     batch_size: int = BATCH, connections: int | None = None) -> PurgeResult:
     """Apply the five-day rule and its ceiling once; see the module docstring."""
     connection.ensure_connection()
     with connection.cursor() as cursor:
@@ -221,6 +291,7 @@ def monitoring_purge(*, now: datetime | None = None, dry_run: bool = False, trig
         cutoff, basis, meeting = purge_cutoff(now)
         result = PurgeResult(cutoff=cutoff, basis=basis, meeting=meeting, dry_run=dry_run)
         params = {"cutoff": cutoff, "teams": monitoring_teams(), "searches": monitoring_searches()}
+        connections = connections or settings.EARSHOT_FOI_PURGE_CONNECTIONS
         if dry_run:
             try:
                 with transaction.atomic():
@@ -229,7 +300,7 @@ def monitoring_purge(*, now: datetime | None = None, dry_run: bool = False, trig
             except _DryRunRollback:
                 pass
             return result
-        _purge_all(params, result, batch_size)
+        _purge_all(params, result, batch_size, connections)
         with transaction.atomic():
             result.record = PurgeRecord.objects.create(
                 category=PurgeRecord.Category.FOI_MONITORING, cutoff=cutoff, counts=result.counts, basis=basis[:300],
@@ -248,11 +319,88 @@ def monitoring_purge(*, now: datetime | None = None, dry_run: bool = False, trig
             cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
 
 
-def _purge_all(params: dict, result: PurgeResult, batch_size: int) -> None:
+def _purge_all(params: dict, result: PurgeResult, batch_size: int, connections: int = 1) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_CANDIDATES_SQL, params)
         candidates = [row[0] for row in cursor.fetchall()]
-    for start in range(0, len(candidates), batch_size):
+    batches = [candidates[start : start + batch_size] for start in range(0, len(candidates), batch_size)]
+    # Other connections cannot see an open transaction's rows (a dry run, or a caller's
+    # atomic block), so those batches run one after another on this connection.
+    if connections <= 1 or len(batches) < 2 or connection.in_atomic_block:
+        for ids in batches:
+            _add(result.counts, _run_batch(params, ids))
+        return
+    _run_side_by_side(params, batches, result.counts, connections)
+
+
+def _add(counts: dict, batch_counts: dict) -> None:
+    for table, n in batch_counts.items():
+        counts[table] += n
+
+
+def _run_batch(params: dict, ids: list[int]) -> dict:
+    """One batch in its own transaction; its counts, once it has committed."""
+
+    def attempt():
+        batch_counts = dict.fromkeys(TABLES, 0)
         with transaction.atomic(), connection.cursor() as cursor:
-            ids = candidates[start : start + batch_size]
-            _purge_batch(cursor, {**params, "ids": ids, "lo": ids[0], "hi": ids[-1]}, result.counts)
+            _purge_batch(cursor, {**params, "ids": _id_array(ids), "lo": ids[0], "hi": ids[-1]}, batch_counts)
+        return batch_counts
+
+    return retrying_deadlocks(attempt)
+
+
+def retrying_deadlocks(attempt, tries: int = DEADLOCK_TRIES):
+    """attempt(), a transaction of its own, run again when PostgreSQL ends it to break a deadlock.
+
+    Two batches can wait for each other through rows that link them: a group's leader in
+    one and a member in the other (the database clears a deleted leader from its members),
+    or a circulation of an item in one and of a mention in the other. PostgreSQL then
+    rolls one of them back; that batch has changed nothing and is simply run again.
+    """
+    for number in range(1, tries + 1):
+        try:
+            return attempt()
+        except OperationalError as error:
+            if number == tries or not isinstance(error.__cause__, DeadlockDetected):
+                raise
+
+
+def _run_side_by_side(params: dict, batches: list[list[int]], counts: dict, connections: int) -> None:
+    """The batches on `connections` connections: this one, and one each of connections - 1 threads.
+
+    Each batch is still its own short transaction; a batch's counts are added once it
+    has committed, so the totals stay exact. The advisory lock stays with this
+    connection, so a second run still waits for the whole of this one.
+    """
+    pending = iter(batches)
+    guard = threading.Lock()
+    failures = []
+
+    def work():
+        try:
+            while not failures:
+                with guard:
+                    ids = next(pending, None)
+                if ids is None:
+                    return
+                batch_counts = _run_batch(params, ids)
+                with guard:
+                    _add(counts, batch_counts)
+        except BaseException as error:  # re-raised by the caller's thread below
+            failures.append(error)
+
+    def thread_work():
+        try:
+            work()
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=thread_work, name=f"foi-purge-{n}") for n in range(1, connections)]
+    for thread in threads:
+        thread.start()
+    work()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]

@@ -18,7 +18,8 @@ def test_bench_purge_prints_its_figures_and_deletes_only_monitoring_rows():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     report = done.stdout
-    for figure in ("Five-day purge: 4,000 monitoring rows", "purge:", "inbox page p95 before:", "inbox page p95 during:"):
+    for figure in ("Five-day purge: 4,000 monitoring rows", "purge:", "connection(s) (EARSHOT_FOI_PURGE_CONNECTIONS)",
+                   "inbox page p95 before:", "inbox page p95 during:"):
         assert figure in report
     counts = dict(re.findall(r"    ([a-z_.]+): ([\d,]+)", report))
     # 1,000 monitoring mentions; one in twenty is also a Communications complaint and stays.
