@@ -335,7 +335,7 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
     stored = []
     inbox_count = 0
     for post, prepared, search_ids in matched:
-        spans = {search_id: compiled.queries[search_id].spans(prepared, lists=lists) for search_id in search_ids}
+        spans = {search_id: compiled.matcher.spans(search_id, prepared, lists=lists) for search_id in search_ids}
         teams = {compiled.team_of[search_id] for search_id in search_ids}
         inbox_count += len(teams)
         stored.append((prepared, spans, teams))

@@ -123,6 +123,12 @@ def _term_requirement(term: TokenTerm) -> frozenset | None:
     return frozenset([best]) if best is not None else None
 
 
+def term_key(term: TokenTerm) -> str | None:
+    """The text of the term's most selective key: in the haystack of every post holding the term."""
+    best = _term_requirement(term)
+    return next(iter(best)).text if best is not None else None
+
+
 def _starts_with_mark(text: str) -> bool:
     return unicodedata.combining(text[0]) != 0 or unicodedata.category(text[0])[0] == "M"
 
