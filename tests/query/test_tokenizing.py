@@ -142,3 +142,28 @@ def test_a_wildcard_stands_for_letters_and_digits_only():
 def test_trailing_question_marks_are_punctuation():
     assert str(parse("GDPR??")) == "GDPR"
     assert parse("colo?r?").matches(post("colour"))
+
+
+def test_the_fast_paths_cut_tokens_as_the_full_pattern_does():
+    from hypothesis import HealthCheck, assume, given, settings
+    from hypothesis import strategies as st
+
+    from listening.query.text import nfc_with_offsets
+    from listening.query.tokenizer import _TOKEN, _original_spans, _scan
+
+    pieces = st.sampled_from(
+        ["ico", "ICO", " ", "#", "@", ".", "_", "🙂", "𝐀", "𐐨", "\U0001d7ce", "\U000e0100", "\u0301", "é", "x.", "a@b", "\n"]
+    )
+
+    @settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.one_of(pieces, st.characters(blacklist_categories=("Cs",))), max_size=12))
+    def check(parts):
+        text = "".join(parts)
+        assume(not find_urls(text))  # URLs are blanked out before tokens are cut
+        field = tokenize(text)
+        normalised, offsets = nfc_with_offsets(text)
+        kinds, bodies, spans = _scan(normalised, _TOKEN)
+        assert (field.kinds, field.bodies, field.spans()) == (kinds, bodies, _original_spans(spans, offsets))
+
+    check()
+    assert tokens("a 🙂 @b. #c 𝐀 d") == ["a", "@b", "#c", "𝐀", "d"]
