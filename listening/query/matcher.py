@@ -41,7 +41,7 @@ class Matcher:
         self.queries = [query for _, query in entries]
         self._roots = [query.root for query in self.queries]
         self._guarded = [_guarded(root) for root in self._roots]
-        self._present = [_presence(root) for root in self._roots]
+        self._needs = [_needs(root) for root in self._roots]
         self._always: list[int] = []
         self._clause_owner: list[int] = []  # clause id -> query index
         self._clause_count: dict[int, int] = {}  # query index -> how many clauses it needs
@@ -93,10 +93,9 @@ class Matcher:
         prepared = prepare(post)
         watch_lists = self._watch_lists(lists)
         found = []
-        roots, present, keys = self._guarded, self._present, self.keys
+        roots, needs, keys = self._guarded, self._needs, self.keys
         for index in self.candidates(prepared, watch_lists):
-            test = present[index]
-            if (test is None or test(prepared.haystack)) and roots[index].evaluate(prepared, watch_lists):
+            if _holds(needs[index], prepared.haystack) and roots[index].evaluate(prepared, watch_lists):
                 found.append(keys[index])
         return found
 
@@ -184,11 +183,11 @@ def _is_word(char: str) -> bool:
 
 
 class _Guard(Node):
-    """A text node that answers False without tokenising when one of its keys is not in the haystack."""
+    """A text node that answers False without tokenising when the haystack lacks its words."""
 
-    def __init__(self, node: Node, present):
+    def __init__(self, node: Node, needs: tuple):
         self.node = node
-        self.present = present  # haystack -> False when the node cannot match
+        self.needs = needs  # see `_needs`
 
     def children(self):
         return (self.node,)
@@ -197,7 +196,7 @@ class _Guard(Node):
         return str(self.node)
 
     def evaluate(self, post, lists) -> bool:
-        return self.present(post.haystack) and self.node.evaluate(post, lists)
+        return _holds(self.needs, post.haystack) and self.node.evaluate(post, lists)
 
     def collect_spans(self, post, lists, spans) -> None:
         self.node.collect_spans(post, lists, spans)
@@ -210,39 +209,46 @@ def _guarded(node: Node) -> Node:
     if isinstance(node, Or):
         return Or(tuple(_guarded(child) for child in node.items), node.position)
     if isinstance(node, (Phrase, Proximity, Near)):
-        present = _presence(node)
-        return node if present is None else _Guard(node, present)
+        needs = _needs(node)
+        return _Guard(node, needs) if needs else node
     return node
 
 
-def _presence(node: Node):
-    """A test on the haystack that every post the node matches passes, or None if there is none."""
+def _needs(node: Node) -> tuple:
+    """What the haystack holds for every post the node matches: a tuple of requirements.
+
+    Each requirement is a tuple of alternatives and holds when one alternative does;
+    an alternative is a tuple of keys, all substrings of the haystack. Empty: nothing
+    is known. The keys are the prefilter's, so the reasoning is the prefilter's.
+    """
     if isinstance(node, (Phrase, Proximity)):
-        keys = tuple(dict.fromkeys(key for key in map(term_key, node.terms) if key))
-        if not keys:
-            return None
-        if len(keys) == 1:
-            key = keys[0]
-            return lambda haystack: key in haystack
-        return lambda haystack: all(key in haystack for key in keys)
+        keys = {key for key in map(term_key, node.terms) if key}
+        # The longest key first: the likeliest to be missing, so the test ends soonest.
+        return ((tuple(sorted(keys, key=lambda key: (-len(key), key))),),) if keys else ()
     if isinstance(node, Near):
-        tests = [test for test in (_presence(node.left), _presence(node.right)) if test is not None]
-        if not tests:
-            return None
-        if len(tests) == 1:
-            return tests[0]
-        left, right = tests
-        return lambda haystack: left(haystack) and right(haystack)
-    if isinstance(node, Or):
-        tests = [_presence(child) for child in node.items]
-        if any(test is None for test in tests):
-            return None
-        return lambda haystack: any(test(haystack) for test in tests)
+        return _needs(node.left) + _needs(node.right)
     if isinstance(node, And):
-        tests = [test for test in (_presence(child) for child, negated in node.items if not negated) if test]
-        if not tests:
-            return None
-        if len(tests) == 1:
-            return tests[0]
-        return lambda haystack: all(test(haystack) for test in tests)
-    return None
+        return tuple(need for child, negated in node.items if not negated for need in _needs(child))
+    if isinstance(node, Or):
+        alternatives = []
+        for child in node.items:
+            needs = _needs(child)
+            if not needs:
+                return ()
+            # A child's first requirement alone is weaker than all of them, so still sound.
+            alternatives.extend(needs[0])
+        return (tuple(dict.fromkeys(alternatives)),)
+    return ()
+
+
+def _holds(needs: tuple, haystack: str) -> bool:
+    for alternatives in needs:
+        for keys in alternatives:
+            for key in keys:
+                if key not in haystack:
+                    break
+            else:
+                break  # this alternative holds
+        else:
+            return False
+    return True
