@@ -167,3 +167,16 @@ def test_the_fast_paths_cut_tokens_as_the_full_pattern_does():
 
     check()
     assert tokens("a 🙂 @b. #c 𝐀 d") == ["a", "@b", "#c", "𝐀", "d"]
+
+
+def test_the_shortcut_for_emoji_and_symbols_normalises_as_the_full_path_does():
+    import unicodedata
+
+    from listening.query.text import _inert, _skeleton, nfc, skeleton
+
+    inert = [chr(point) for point in range(0x80, 0x110000) if not 0xD800 <= point <= 0xDFFF and _inert(chr(point))]
+    assert "🙂" in inert and "—" in inert and "\u0301" not in inert and "é" not in inert and "ẞ" not in inert
+    for char in inert:
+        for text in (f"Ab{char}Cd", f"{char}\u0301e", f"e{char}\u0345", f"ß{char}"):
+            assert nfc(text) == unicodedata.normalize("NFC", text)
+            assert skeleton(text) == _skeleton(text)
