@@ -5,6 +5,7 @@ so a page is stored whole or not at all.
 """
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -77,7 +78,16 @@ def _clean(text: str) -> str:
     return text.replace("\x00", "\ufffd") if text else ""
 
 
-_STORE_PAGE_SQL = """
+def _statement(sql: str) -> str:
+    """The statement as sent: no comments, single spaces.
+
+    psycopg parses a statement's placeholders once and caches the parse, but only for
+    statements of 4 KB or less; the commented storing statement is longer.
+    """
+    return " ".join(re.sub(r"--[^\n]*", "", sql).split())
+
+
+_STORE_PAGE_SQL = _statement("""
 WITH posts AS (
     SELECT * FROM unnest(
         %(platform)b::text[], %(external_id)b::text[], %(url)b::text[], %(author_handle)b::text[],
@@ -180,7 +190,7 @@ SELECT count(*) FILTER (WHERE inserted),
        (SELECT array_agg(late.group_id ORDER BY late.id) FROM late),
        (SELECT array_agg(late.n ORDER BY late.id) FROM late)
 FROM keyed
-"""
+""")
 
 
 @dataclass(frozen=True)

@@ -112,3 +112,12 @@ def test_it_stores_the_prefilter_text_of_the_mention_as_stored(demo_searches):
         assert mention.prefilter_text == mention.prefilter_text_computed()
     stored = Mention.objects.get(external_id="pf-2")
     assert stored.kind == "post" and len(stored.author_handle) == 200 and "\x00" not in stored.prefilter_text
+
+
+def test_the_storing_statement_is_short_enough_for_psycopg_to_cache_its_parse():
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
+
+    from listening.ingest import _STORE_PAGE_SQL
+
+    assert "--" not in _STORE_PAGE_SQL
+    assert len(_STORE_PAGE_SQL.encode()) <= MAX_CACHED_STATEMENT_LENGTH
