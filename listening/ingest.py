@@ -9,7 +9,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -19,6 +18,7 @@ from listening.posts import Post
 from listening.query import PreparedPost, WatchLists, prepare
 from listening.query.prefilter import stored_haystack
 from listening.query.prepared import handle_key
+from listening.statements import prepared_cursor
 from triage.grouping import (
     GROUPING_LOCK_SQL,
     groupable_text,
@@ -214,8 +214,6 @@ def page_store(
     not as SQL text. A late join is an item that joined an already decided group; the
     caller records its decision.
     """
-    from psycopg import Cursor
-
     now = timezone.now()
     platform, external_id, url, author_handle, author_name, text, title, lang = [], [], [], [], [], [], [], []
     links, mentions, in_reply_to_handle, kind, posted_at, raw, prefilter_text = [], [], [], [], [], [], []
@@ -292,8 +290,7 @@ def page_store(
         "hit_spans": hit_spans, "inbox_n": inbox_n, "inbox_team": inbox_team, "inbox_original": inbox_original,
         "inbox_text": inbox_text, "inbox_part": inbox_part,
     }
-    connection.ensure_connection()
-    with Cursor(connection.connection) as cursor:
+    with prepared_cursor() as cursor:
         if rows_by_team:
             # Before the storing statement, so its snapshot sees the leaders made by any
             # page of these teams that held the locks before us (triage/grouping.py).

@@ -121,3 +121,19 @@ def test_the_storing_statement_is_short_enough_for_psycopg_to_cache_its_parse():
 
     assert "--" not in _STORE_PAGE_SQL
     assert len(_STORE_PAGE_SQL.encode()) <= MAX_CACHED_STATEMENT_LENGTH
+
+
+def test_the_statements_run_once_a_page_are_prepared_and_django_s_are_not(demo_searches):
+    from django.db import connection
+
+    posts = _posts(20)
+    page_ingest(platform="demo", posts=posts)
+    page_ingest(platform="demo", posts=posts)
+    Mention.objects.count()
+    Mention.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any(statement.startswith("WITH posts AS") for statement in prepared)
+    assert any("listening_watchlistmember" in statement for statement in prepared)
+    assert not any("COUNT(*)" in statement for statement in prepared)
