@@ -4,13 +4,13 @@
 so a page is stored whole or not at all.
 """
 
+import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from listening.matching import matching_state
 from listening.models import Platform
@@ -31,7 +31,6 @@ from triage.grouping import (
 from triage.services import inbox_items_join_decided
 
 PLATFORMS = frozenset(Platform.values)
-_EMPTY_RAW = Jsonb({})
 
 
 @dataclass(frozen=True)
@@ -84,16 +83,16 @@ def _statement(sql: str) -> str:
     psycopg parses a statement's placeholders once and caches the parse, but only for
     statements of 4 KB or less; the commented storing statement is longer.
     """
-    return " ".join(re.sub(r"--[^\n]*", "", sql).split())
+    return " ".join(re.sub(r"--[^\n]*", "", sql).split()).replace(", ", ",")
 
 
 _STORE_PAGE_SQL = _statement("""
 WITH posts AS (
     SELECT * FROM unnest(
         %(platform)b::text[], %(external_id)b::text[], %(url)b::text[], %(author_handle)b::text[],
-        %(author_name)b::text[], %(text)b::text[], %(title)b::text[], %(lang)b::text[], %(links)b::jsonb[],
-        %(mentions)b::jsonb[], %(in_reply_to_handle)b::text[], %(kind)b::text[], %(posted_at)b::timestamptz[],
-        %(raw)b::jsonb[], %(prefilter_text)b::text[]
+        %(author_name)b::text[], %(text)b::text[], %(title)b::text[], %(lang)b::text[], %(links)b::text[]::jsonb[],
+        %(mentions)b::text[]::jsonb[], %(in_reply_to_handle)b::text[], %(kind)b::text[], %(posted_at)b::timestamptz[],
+        %(raw)b::text[]::jsonb[], %(prefilter_text)b::text[]
     ) WITH ORDINALITY AS p(platform, external_id, url, author_handle, author_name, text, title, lang, links,
                            mentions, in_reply_to_handle, kind, posted_at, raw, prefilter_text, n)
 ),
@@ -118,7 +117,7 @@ keyed AS (
 hits AS (
     INSERT INTO listening_mentionhit (mention_id, saved_search_id, spans, matched_at)
     SELECT keyed.id, h.search_id, h.spans, %(now)b
-    FROM unnest(%(hit_n)b::bigint[], %(hit_search)b::bigint[], %(hit_spans)b::jsonb[]) AS h(n, search_id, spans)
+    FROM unnest(%(hit_n)b::bigint[], %(hit_search)b::bigint[], %(hit_spans)b::text[]::jsonb[]) AS h(n, search_id, spans)
     JOIN keyed USING (n)
     ON CONFLICT (mention_id, saved_search_id) DO NOTHING
 ),
@@ -211,8 +210,9 @@ def page_store(
     `PreparedPost` it was matched with, whose haystack then serves the prefilter text.
     Two round trips, on server-side-bound, prepared statements: the teams' grouping
     locks, then one statement for everything else. The rows travel as arrays in binary,
-    not as SQL text. A late join is an item that joined an already decided group; the
-    caller records its decision.
+    not as SQL text; JSON values as text, cast in SQL (most are an empty list, sent
+    as is). A late join is an item that joined an already decided group; the caller
+    records its decision.
     """
     now = timezone.now()
     platform, external_id, url, author_handle, author_name, text, title, lang = [], [], [], [], [], [], [], []
@@ -254,17 +254,17 @@ def page_store(
         text.append(stored[2])
         title.append(stored[3])
         lang.append(stored[4])
-        links.append(Jsonb(list(stored[5])))
-        mentions.append(Jsonb(list(stored[6])))
+        links.append(json.dumps(stored[5]) if stored[5] else "[]")
+        mentions.append(json.dumps(stored[6]) if stored[6] else "[]")
         in_reply_to_handle.append(stored[7])
         kind.append(stored[8])
         posted_at.append(post.created_at)
-        raw.append(Jsonb(_json_safe(dict(post.raw))) if post.raw else _EMPTY_RAW)
+        raw.append(json.dumps(_json_safe(dict(post.raw))) if post.raw else "{}")
         prefilter_text.append(stored_haystack(prepared))
         for search_id, spans in spans_by_search.items():
             hit_n.append(n)
             hit_search.append(search_id)
-            hit_spans.append(Jsonb(spans))
+            hit_spans.append(json.dumps(spans))
         if teams:
             original = original_of(
                 platform=post.platform, external_id=post.external_id, kind=post.kind, referenced_id=post.referenced_id
