@@ -47,10 +47,11 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def _needs_astral_classes(text: str) -> bool:
+    """Whether a character beyond U+FFFF is a letter, digit or mark (the classes' categories)."""
     if max(text) < "\U00010000":
         return False
-    return any(unicodedata.category(char)[0] in "LM" or unicodedata.category(char) == "Nd"
-               for char in _ASTRAL.findall(text))
+    categories = [unicodedata.category(char) for char in _ASTRAL.findall(text)]
+    return any(category[0] in "LM" or category == "Nd" for category in categories)
 
 
 def find_urls(text: str) -> list[tuple[int, int]]:
