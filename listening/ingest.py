@@ -4,21 +4,22 @@
 so a page is stored whole or not at all.
 """
 
+import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from governance.subject_access.suppression import author_digest
 from listening.matching import matching_state
 from listening.models import Platform
 from listening.posts import Post
-from listening.query import WatchLists, prepare
+from listening.query import PreparedPost, WatchLists, prepare
 from listening.query.prefilter import stored_haystack
 from listening.query.prepared import handle_key
+from listening.statements import prepared_cursor
 from triage.grouping import (
     GROUPING_LOCK_SQL,
     groupable_text,
@@ -77,13 +78,22 @@ def _clean(text: str) -> str:
     return text.replace("\x00", "\ufffd") if text else ""
 
 
-_STORE_PAGE_SQL = """
+def _statement(sql: str) -> str:
+    """The statement as sent: no comments, single spaces.
+
+    psycopg parses a statement's placeholders once and caches the parse, but only for
+    statements of 4 KB or less; the commented storing statement is longer.
+    """
+    return " ".join(re.sub(r"--[^\n]*", "", sql).split()).replace(", ", ",")
+
+
+_STORE_PAGE_SQL = _statement("""
 WITH posts AS (
     SELECT * FROM unnest(
-        %(platform)s::text[], %(external_id)s::text[], %(url)s::text[], %(author_handle)s::text[],
-        %(author_name)s::text[], %(text)s::text[], %(title)s::text[], %(lang)s::text[], %(links)s::jsonb[],
-        %(mentions)s::jsonb[], %(in_reply_to_handle)s::text[], %(kind)s::text[], %(posted_at)s::timestamptz[],
-        %(raw)s::jsonb[], %(prefilter_text)s::text[]
+        %(platform)b::text[], %(external_id)b::text[], %(url)b::text[], %(author_handle)b::text[],
+        %(author_name)b::text[], %(text)b::text[], %(title)b::text[], %(lang)b::text[], %(links)b::text[]::jsonb[],
+        %(mentions)b::text[]::jsonb[], %(in_reply_to_handle)b::text[], %(kind)b::text[], %(posted_at)b::timestamptz[],
+        %(raw)b::text[]::jsonb[], %(prefilter_text)b::text[]
     ) WITH ORDINALITY AS p(platform, external_id, url, author_handle, author_name, text, title, lang, links,
                            mentions, in_reply_to_handle, kind, posted_at, raw, prefilter_text, n)
 ),
@@ -94,7 +104,7 @@ stored AS (
     SELECT platform, external_id, url, author_handle, author_name, text, title, lang,
            ARRAY(SELECT jsonb_array_elements_text(links)),
            ARRAY(SELECT jsonb_array_elements_text(mentions))::varchar[],
-           in_reply_to_handle, kind, posted_at, %(now)s, raw, prefilter_text
+           in_reply_to_handle, kind, posted_at, %(now)b, raw, prefilter_text
     FROM posts
     -- Rows in key order, so two pages upserting the same posts cannot deadlock.
     ORDER BY platform, external_id
@@ -107,8 +117,8 @@ keyed AS (
 ),
 hits AS (
     INSERT INTO listening_mentionhit (mention_id, saved_search_id, spans, matched_at)
-    SELECT keyed.id, h.search_id, h.spans, %(now)s
-    FROM unnest(%(hit_n)s::bigint[], %(hit_search)s::bigint[], %(hit_spans)s::jsonb[]) AS h(n, search_id, spans)
+    SELECT keyed.id, h.search_id, h.spans, %(now)b
+    FROM unnest(%(hit_n)b::bigint[], %(hit_search)b::bigint[], %(hit_spans)b::text[]::jsonb[]) AS h(n, search_id, spans)
     JOIN keyed USING (n)
     ON CONFLICT (mention_id, saved_search_id) DO NOTHING
 ),
@@ -121,8 +131,8 @@ hits AS (
 -- the team's own index out of the existence check.
 grouping AS (
     SELECT g.n, g.team_id, keyed.id AS mention_id, g.original_key, g.text_key, g.part
-    FROM unnest(%(inbox_n)s::bigint[], %(inbox_team)s::bigint[], %(inbox_original)s::bigint[],
-                %(inbox_text)s::bigint[], %(inbox_part)s::bigint[]) AS g(n, team_id, original_key, text_key, part)
+    FROM unnest(%(inbox_n)b::bigint[], %(inbox_team)b::bigint[], %(inbox_original)b::bigint[],
+                %(inbox_text)b::bigint[], %(inbox_part)b::bigint[]) AS g(n, team_id, original_key, text_key, part)
     JOIN keyed USING (n)
     -- A post stored before may already be in this team's inbox; it stays where it is.
     WHERE keyed.inserted OR (
@@ -151,8 +161,8 @@ inbox AS (
                                   original_key, text_key)
     SELECT placed.id, placed.team_id, placed.mention_id,
            -- Joining a decided group quietly: decided with it (its decision is written just after).
-           CASE WHEN placed.joined_done THEN 'done' ELSE 'new' END, %(now)s,
-           CASE WHEN placed.joined_done THEN %(now)s END,
+           CASE WHEN placed.joined_done THEN 'done' ELSE 'new' END, %(now)b,
+           CASE WHEN placed.joined_done THEN %(now)b END,
            nullif(placed.leader, placed.id),
            CASE WHEN placed.leader = placed.id THEN count(*) OVER (PARTITION BY placed.leader) ELSE 1 END,
            placed.original_key, placed.text_key
@@ -180,7 +190,7 @@ SELECT count(*) FILTER (WHERE inserted),
        (SELECT array_agg(late.group_id ORDER BY late.id) FROM late),
        (SELECT array_agg(late.n ORDER BY late.id) FROM late)
 FROM keyed
-"""
+""")
 
 
 @dataclass(frozen=True)
@@ -192,57 +202,70 @@ class LateJoin:
     post: Post
 
 
-def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> tuple[int, list[LateJoin]]:
+def page_store(
+    matched: list[tuple[Post | PreparedPost, dict[int, dict], set[int]]],
+) -> tuple[int, list[LateJoin]]:
     """Store matched posts, their hits and inbox items; returns how many were new, and the late joins.
 
-    `matched` holds (post, spans by saved search id, team ids). Two round trips, on
-    server-side-bound, prepared statements: the teams' grouping locks, then one statement for
-    everything else. The rows travel as arrays, not as SQL text. A late join is an item
-    that joined an already decided group; the caller records its decision.
+    `matched` holds (post, spans by saved search id, team ids); the post may be the
+    `PreparedPost` it was matched with, whose haystack then serves the prefilter text.
+    Two round trips, on server-side-bound, prepared statements: the teams' grouping
+    locks, then one statement for everything else. The rows travel as arrays in binary,
+    not as SQL text; JSON values as text, cast in SQL (most are an empty list, sent
+    as is). A late join is an item that joined an already decided group; the caller
+    records its decision.
     """
-    from psycopg import Cursor
-
     now = timezone.now()
-    columns: dict[str, list] = {name: [] for name in (
-        "platform", "external_id", "url", "author_handle", "author_name", "text", "title", "lang", "links",
-        "mentions", "in_reply_to_handle", "kind", "posted_at", "raw", "prefilter_text",
-    )}
+    platform, external_id, url, author_handle, author_name, text, title, lang = [], [], [], [], [], [], [], []
+    links, mentions, in_reply_to_handle, kind, posted_at, raw, prefilter_text = [], [], [], [], [], [], []
     hit_n, hit_search, hit_spans = [], [], []
     rows_by_team: dict[int, list[tuple[int, int, int | None]]] = {}
-    for n, (post, spans_by_search, teams) in enumerate(matched, start=1):
+    for n, (given, spans_by_search, teams) in enumerate(matched, start=1):
+        prepared = prepare(given)
+        post = prepared.post
         # Exactly what is stored, so the prefilter text describes the stored mention.
-        stored = Post(
-            platform=post.platform,
-            external_id=post.external_id,
-            url=_clean(post.url)[:2000],
-            author_handle=_clean(post.author_handle)[:200],
-            text=_clean(post.text),
-            title=_clean(post.title),
-            lang=_clean(post.lang)[:10],
-            links=tuple(_clean(link) for link in post.links),
-            mentions=tuple(_clean(m)[:200] for m in post.mentions),
-            in_reply_to_handle=_clean(post.in_reply_to_handle)[:200],
-            kind=_clean(post.kind)[:20] or "post",
+        stored = (
+            _clean(post.url)[:2000],
+            _clean(post.author_handle)[:200],
+            _clean(post.text),
+            _clean(post.title),
+            _clean(post.lang)[:10],
+            tuple(_clean(link) for link in post.links),
+            tuple(_clean(m)[:200] for m in post.mentions),
+            _clean(post.in_reply_to_handle)[:200],
+            _clean(post.kind)[:20] or "post",
         )
-        columns["platform"].append(stored.platform)
-        columns["external_id"].append(stored.external_id)
-        columns["url"].append(stored.url)
-        columns["author_handle"].append(stored.author_handle)
-        columns["author_name"].append(_clean(post.author_name)[:300])
-        columns["text"].append(stored.text)
-        columns["title"].append(stored.title)
-        columns["lang"].append(stored.lang)
-        columns["links"].append(Jsonb(list(stored.links)))
-        columns["mentions"].append(Jsonb(list(stored.mentions)))
-        columns["in_reply_to_handle"].append(stored.in_reply_to_handle)
-        columns["kind"].append(stored.kind)
-        columns["posted_at"].append(post.created_at)
-        columns["raw"].append(Jsonb(_json_safe(dict(post.raw))))
-        columns["prefilter_text"].append(stored_haystack(stored))
+        if stored != (
+            post.url, post.author_handle, post.text, post.title, post.lang, post.links, post.mentions,
+            post.in_reply_to_handle, post.kind,
+        ):
+            # Rare (a NUL, an overlong field): the stored post differs from the one matched.
+            prepared = PreparedPost(
+                Post(
+                    platform=post.platform, external_id=post.external_id, url=stored[0], author_handle=stored[1],
+                    text=stored[2], title=stored[3], lang=stored[4], links=stored[5], mentions=stored[6],
+                    in_reply_to_handle=stored[7], kind=stored[8],
+                )
+            )
+        platform.append(post.platform)
+        external_id.append(post.external_id)
+        url.append(stored[0])
+        author_handle.append(stored[1])
+        author_name.append(_clean(post.author_name)[:300])
+        text.append(stored[2])
+        title.append(stored[3])
+        lang.append(stored[4])
+        links.append(json.dumps(stored[5]) if stored[5] else "[]")
+        mentions.append(json.dumps(stored[6]) if stored[6] else "[]")
+        in_reply_to_handle.append(stored[7])
+        kind.append(stored[8])
+        posted_at.append(post.created_at)
+        raw.append(json.dumps(_json_safe(dict(post.raw))) if post.raw else "{}")
+        prefilter_text.append(stored_haystack(prepared))
         for search_id, spans in spans_by_search.items():
             hit_n.append(n)
             hit_search.append(search_id)
-            hit_spans.append(Jsonb(spans))
+            hit_spans.append(json.dumps(spans))
         if teams:
             original = original_of(
                 platform=post.platform, external_id=post.external_id, kind=post.kind, referenced_id=post.referenced_id
@@ -254,19 +277,21 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> tuple[i
                 )
     inbox_n, inbox_team, inbox_original, inbox_text, inbox_part = [], [], [], [], []
     for team_id, rows in rows_by_team.items():
-        for (n, original, text), part in zip(rows, page_parts(rows)):
+        for (n, original, text_hash), part in zip(rows, page_parts(rows)):
             inbox_n.append(n)
             inbox_team.append(team_id)
             inbox_original.append(original)
-            inbox_text.append(text)
+            inbox_text.append(text_hash)
             inbox_part.append(part)
     params = {
-        **columns, "now": now, "hit_n": hit_n, "hit_search": hit_search, "hit_spans": hit_spans,
-        "inbox_n": inbox_n, "inbox_team": inbox_team, "inbox_original": inbox_original, "inbox_text": inbox_text,
-        "inbox_part": inbox_part,
+        "platform": platform, "external_id": external_id, "url": url, "author_handle": author_handle,
+        "author_name": author_name, "text": text, "title": title, "lang": lang, "links": links,
+        "mentions": mentions, "in_reply_to_handle": in_reply_to_handle, "kind": kind, "posted_at": posted_at,
+        "raw": raw, "prefilter_text": prefilter_text, "now": now, "hit_n": hit_n, "hit_search": hit_search,
+        "hit_spans": hit_spans, "inbox_n": inbox_n, "inbox_team": inbox_team, "inbox_original": inbox_original,
+        "inbox_text": inbox_text, "inbox_part": inbox_part,
     }
-    connection.ensure_connection()
-    with Cursor(connection.connection) as cursor:
+    with prepared_cursor() as cursor:
         if rows_by_team:
             # Before the storing statement, so its snapshot sees the leaders made by any
             # page of these teams that held the locks before us (triage/grouping.py).
@@ -274,7 +299,7 @@ def page_store(matched: list[tuple[Post, dict[int, dict], set[int]]]) -> tuple[i
         cursor.execute(_STORE_PAGE_SQL, params, prepare=True)
         new, _, late_ids, late_leaders, late_n = cursor.fetchone()
     late = [
-        LateJoin(item_id=item_id, leader_id=leader_id, post=matched[n - 1][0])
+        LateJoin(item_id=item_id, leader_id=leader_id, post=prepare(matched[n - 1][0]).post)
         for item_id, leader_id, n in zip(late_ids or (), late_leaders or (), late_n or ())
     ]
     return new, late
@@ -326,10 +351,10 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
     stored = []
     inbox_count = 0
     for post, prepared, search_ids in matched:
-        spans = {search_id: compiled.queries[search_id].spans(prepared, lists=lists) for search_id in search_ids}
+        spans = {search_id: compiled.matcher.spans(search_id, prepared, lists=lists) for search_id in search_ids}
         teams = {compiled.team_of[search_id] for search_id in search_ids}
         inbox_count += len(teams)
-        stored.append((post, spans, teams))
+        stored.append((prepared, spans, teams))
     new_count, late = page_store(stored)
     if late:
         # Rare: reposts arriving after their group was decided.

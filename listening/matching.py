@@ -9,12 +9,12 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Count, Max
 
 from listening.models import SavedSearch, WatchListMember
 from listening.query import QuerySyntaxError, WatchLists, parse
 from listening.query.matcher import Matcher
+from listening.statements import prepared_cursor
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,7 @@ def matching_state(platform: str) -> MatchingState:
     handle counts as a change) and the authors not collected after an erasure (how
     many, and a sum of hashes); anything else is served from this process's cache.
     """
-    from psycopg import Cursor
-
-    connection.ensure_connection()
-    with Cursor(connection.connection) as cursor:  # server-side bound and prepared: once a page
+    with prepared_cursor() as cursor:  # server-side bound and prepared: once a page
         cursor.execute(_STAMP_SQL, {"platform": platform}, prepare=True)
         stamp = tuple(cursor.fetchone())
     cached = _state_cache.get(platform)

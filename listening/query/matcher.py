@@ -13,15 +13,22 @@ would (`match_unfiltered`), but first narrows the queries down:
    tell which clauses hold; a query is a candidate when all its clauses hold.
 3. Only candidates are evaluated, sharing one `PreparedPost`, so the text is
    tokenised at most once and only when some candidate needs it.
+4. Candidates are evaluated on a guarded copy of each query: a phrase, `~n` or
+   NEAR is first looked for in the haystack, every term's key a substring of it,
+   and only then on the tokens. A key missing means the part cannot match (the
+   prefilter's own reasoning, without word boundaries), so a candidate that fails
+   on its other words, or a branch of an OR that is absent, costs no tokenising.
+   The queries themselves are untouched: `match_unfiltered` is the reference.
 """
 
 from collections.abc import Iterable, Mapping
 
 import ahocorasick
 
-from listening.query.prefilter import TextKey, requirements
+from listening.query.ast import And, Near, Node, Or, Phrase, Proximity
+from listening.query.prefilter import TextKey, requirements, term_key
 from listening.query.prepared import PreparedPost, WatchLists, prepare
-from listening.query.query import Query
+from listening.query.query import Query, spans_of
 
 _ATTRIBUTE_NAMES = ("author", "reply_to", "platform", "lang", "kind")
 
@@ -30,8 +37,11 @@ class Matcher:
     def __init__(self, entries: Iterable[tuple[object, Query]]):
         entries = list(entries)
         self.keys = [key for key, _ in entries]
+        self._index_of_key = {key: index for index, key in reversed(list(enumerate(self.keys)))}
         self.queries = [query for _, query in entries]
         self._roots = [query.root for query in self.queries]
+        self._guarded = [_guarded(root) for root in self._roots]
+        self._needs = [_needs(root) for root in self._roots]
         self._always: list[int] = []
         self._clause_owner: list[int] = []  # clause id -> query index
         self._clause_count: dict[int, int] = {}  # query index -> how many clauses it needs
@@ -82,9 +92,17 @@ class Matcher:
         """Keys of the queries the post matches, in entry order."""
         prepared = prepare(post)
         watch_lists = self._watch_lists(lists)
-        candidates = self.candidates(prepared, watch_lists)
-        roots, keys = self._roots, self.keys
-        return [keys[index] for index in candidates if roots[index].evaluate(prepared, watch_lists)]
+        found = []
+        roots, needs, keys = self._guarded, self._needs, self.keys
+        for index in self.candidates(prepared, watch_lists):
+            if _holds(needs[index], prepared.haystack) and roots[index].evaluate(prepared, watch_lists):
+                found.append(keys[index])
+        return found
+
+    def spans(self, key, post, lists: Mapping[str, Iterable[str]] | WatchLists | None = None) -> dict:
+        """`Query.spans` of the query entered under `key` (the first, if several were)."""
+        root = self._guarded[self._index_of_key[key]]
+        return spans_of(root, prepare(post), self._watch_lists(lists))
 
     def match_unfiltered(self, post, lists: Mapping[str, Iterable[str]] | WatchLists | None = None) -> list:
         """The same answer as `match`, by evaluating every query (the reference)."""
@@ -162,3 +180,75 @@ _NO_LISTS = WatchLists(None)
 
 def _is_word(char: str) -> bool:
     return char.isalpha() or char.isdecimal()
+
+
+class _Guard(Node):
+    """A text node that answers False without tokenising when the haystack lacks its words."""
+
+    def __init__(self, node: Node, needs: tuple):
+        self.node = node
+        self.needs = needs  # see `_needs`
+
+    def children(self):
+        return (self.node,)
+
+    def __str__(self) -> str:
+        return str(self.node)
+
+    def evaluate(self, post, lists) -> bool:
+        return _holds(self.needs, post.haystack) and self.node.evaluate(post, lists)
+
+    def collect_spans(self, post, lists, spans) -> None:
+        self.node.collect_spans(post, lists, spans)
+
+
+def _guarded(node: Node) -> Node:
+    """`node` with each text part behind a `_Guard`; the same answers, cheaper on posts lacking its words."""
+    if isinstance(node, And):
+        return And(tuple((_guarded(child), negated) for child, negated in node.items), node.position)
+    if isinstance(node, Or):
+        return Or(tuple(_guarded(child) for child in node.items), node.position)
+    if isinstance(node, (Phrase, Proximity, Near)):
+        needs = _needs(node)
+        return _Guard(node, needs) if needs else node
+    return node
+
+
+def _needs(node: Node) -> tuple:
+    """What the haystack holds for every post the node matches: a tuple of requirements.
+
+    Each requirement is a tuple of alternatives and holds when one alternative does;
+    an alternative is a tuple of keys, all substrings of the haystack. Empty: nothing
+    is known. The keys are the prefilter's, so the reasoning is the prefilter's.
+    """
+    if isinstance(node, (Phrase, Proximity)):
+        keys = {key for key in map(term_key, node.terms) if key}
+        # The longest key first: the likeliest to be missing, so the test ends soonest.
+        return ((tuple(sorted(keys, key=lambda key: (-len(key), key))),),) if keys else ()
+    if isinstance(node, Near):
+        return _needs(node.left) + _needs(node.right)
+    if isinstance(node, And):
+        return tuple(need for child, negated in node.items if not negated for need in _needs(child))
+    if isinstance(node, Or):
+        alternatives = []
+        for child in node.items:
+            needs = _needs(child)
+            if not needs:
+                return ()
+            # A child's first requirement alone is weaker than all of them, so still sound.
+            alternatives.extend(needs[0])
+        return (tuple(dict.fromkeys(alternatives)),)
+    return ()
+
+
+def _holds(needs: tuple, haystack: str) -> bool:
+    for alternatives in needs:
+        for keys in alternatives:
+            for key in keys:
+                if key not in haystack:
+                    break
+            else:
+                break  # this alternative holds
+        else:
+            return False
+    return True

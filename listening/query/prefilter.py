@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from listening.query.ast import And, Near, Or, Phrase, Proximity
 from listening.query.fields import Field
-from listening.query.prepared import PreparedPost
+from listening.query.prepared import prepare
 from listening.query.terms import HASHTAG, MENTION, TokenTerm, literal_segments
 from listening.query.text import skeleton
 
@@ -123,6 +123,12 @@ def _term_requirement(term: TokenTerm) -> frozenset | None:
     return frozenset([best]) if best is not None else None
 
 
+def term_key(term: TokenTerm) -> str | None:
+    """The text of the term's most selective key: in the haystack of every post holding the term."""
+    best = _term_requirement(term)
+    return next(iter(best)).text if best is not None else None
+
+
 def _starts_with_mark(text: str) -> bool:
     return unicodedata.combining(text[0]) != 0 or unicodedata.category(text[0])[0] == "M"
 
@@ -170,7 +176,8 @@ def stored_haystack(post) -> str:
     a substring of this string for each post the query matches, so `LIKE
     '%key%'` over it is a necessary condition (see `listening.prefilter_sql`).
     Word boundaries are not checked there: a broader condition is still a sound one.
+    A `PreparedPost` may be passed, to reuse the haystack matching built.
     """
-    prepared = PreparedPost(post)
+    prepared = prepare(post)
     attributes = prepared.attributes
     return "\n".join([prepared.haystack, *(skeleton(value) for value in attributes)])

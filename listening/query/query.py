@@ -72,11 +72,7 @@ class Query:
         terms (a phrase is one span from its first to its last token), merged and
         sorted. Both lists are empty when the post does not match.
         """
-        prepared, lists = prepare(post), watch_lists(lists)
-        found: tuple[set, set] = (set(), set())
-        if self.root.evaluate(prepared, lists):
-            self.root.collect_spans(prepared, lists, found)
-        return {"text": _merge(found[0]), "title": _merge(found[1])}
+        return spans_of(self.root, prepare(post), watch_lists(lists))
 
     def watch_lists(self) -> set[str]:
         """Names of the watch lists `list:` refers to, as written (compare case-insensitively)."""
@@ -98,6 +94,14 @@ class Query:
         from listening.query.platforms import bluesky_params
 
         return bluesky_params(self.root)
+
+
+def spans_of(root: Node, prepared: PreparedPost, lists) -> dict[str, list[tuple[int, int]]]:
+    """`Query.spans` for a query's root (or an equivalent of it)."""
+    found: tuple[set, set] = (set(), set())
+    if root.evaluate(prepared, lists):
+        root.collect_spans(prepared, lists, found)
+    return {"text": _merge(found[0]), "title": _merge(found[1])}
 
 
 def _merge(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:

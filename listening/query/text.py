@@ -11,6 +11,7 @@
   substring of the skeleton of the text it came from.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -90,8 +91,32 @@ def _composition_groups(raw: str) -> list[tuple[int, int]]:
     return groups
 
 
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _inert(char: str) -> bool:
+    """A symbol, punctuation or space that normalising, case folding and unaccenting leave as it is.
+
+    Such a character has no decomposition, is no mark and combines with nothing
+    (the second character of every canonical composition is a mark or a letter),
+    so it changes none of its neighbours either.
+    """
+    return (
+        unicodedata.category(char)[0] in "SPZ"
+        and not unicodedata.decomposition(char)
+        and unicodedata.combining(char) == 0
+        and char.casefold() == char == char.lower()
+    )
+
+
+def _plain(text: str) -> bool:
+    """Only ASCII and inert characters (an emoji, a dash): NFC as it is, and its skeleton is `lower()`."""
+    return all(map(_inert, _NON_ASCII.findall(text)))
+
+
 def nfc(raw: str) -> str:
-    if raw.isascii():
+    if raw.isascii() or _plain(raw):
         return raw
     return unicodedata.normalize("NFC", raw)
 
@@ -121,8 +146,12 @@ def has_accent(folded: str) -> bool:
 
 def skeleton(text: str) -> str:
     """Fold, decompose and remove accents: the form the prefilter searches."""
-    if text.isascii():
+    if text.isascii() or _plain(text):
         return text.lower()
+    return _skeleton(text)
+
+
+def _skeleton(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.casefold())
     accents = _accents(decomposed)
     if accents.search(decomposed) is None:

@@ -16,6 +16,7 @@ hashtag `#def`): only URLs and mentions have a rule about what precedes them.
 """
 
 import re
+import unicodedata
 
 from listening.query.text import alnum, fold, nfc_with_offsets, unaccent, word_char
 
@@ -34,10 +35,23 @@ def _token_pattern(bmp_only: bool) -> re.Pattern:
     )
 
 
-# Most posts hold no character beyond U+FFFF, and the pattern without the astral
-# classes is much faster; the full one is used only for text that needs it.
+# Most posts hold no letter, digit or mark beyond U+FFFF (emoji are none of these),
+# and the pattern without the astral classes is much faster; the full one is used
+# only for text that needs it.
 _TOKEN_BMP = _token_pattern(bmp_only=True)
 _TOKEN = _token_pattern(bmp_only=False)
+# Text without `#` or `@` holds words only: the third alternative alone, without groups.
+_WORD_BMP = re.compile(f"{alnum('', True)}{word_char('', True)}*")
+_WORD = re.compile(f"{alnum()}{word_char()}*")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _needs_astral_classes(text: str) -> bool:
+    """Whether a character beyond U+FFFF is a letter, digit or mark (the classes' categories)."""
+    if max(text) < "\U00010000":
+        return False
+    categories = [unicodedata.category(char) for char in _ASTRAL.findall(text)]
+    return any(category[0] in "LM" or category == "Nd" for category in categories)
 
 
 def find_urls(text: str) -> list[tuple[int, int]]:
@@ -131,15 +145,15 @@ def tokenize(raw: str) -> FieldTokens:
             text = "".join(pieces)
 
     ascii_only = text.isascii()
-    pattern = _TOKEN_BMP if ascii_only or max(text) < "\U00010000" else _TOKEN
+    bmp = ascii_only or not _needs_astral_classes(text)
+    pattern = _TOKEN_BMP if bmp else _TOKEN
     if "#" in text or "@" in text:
-        kinds, bodies, spans = _scan(text, pattern)
-        spans = _original_spans(spans, offsets)
+        kinds, bodies = _kinds_and_bodies(pattern.findall(text))
     else:
-        # Only words: the third group alone, found without per-token Python work.
-        bodies = [word for _, _, word in pattern.findall(text)]
+        bodies = (_WORD_BMP if bmp else _WORD).findall(text)
         kinds = [WORD] * len(bodies)
-        spans = lambda: _original_spans(_scan(text, pattern)[2], offsets)  # noqa: E731
+    # Offsets are only needed to highlight a match: found again then, token by token.
+    spans = lambda: _original_spans(_scan(text, pattern)[2], offsets)  # noqa: E731
 
     if ascii_only:
         folded = [body.lower() for body in bodies]
@@ -148,6 +162,24 @@ def tokenize(raw: str) -> FieldTokens:
         folded = [body.lower() if body.isascii() else fold(body) for body in bodies]
         plain = [form if form.isascii() else unaccent(form) for form in folded]
     return FieldTokens(kinds, bodies, folded, plain, links, spans)
+
+
+def _kinds_and_bodies(found: list[tuple[str, str, str]]) -> tuple[list[int], list[str]]:
+    """`_scan`'s kinds and bodies, from `findall`'s groups (hashtag, mention, word)."""
+    kinds, bodies = [], []
+    for hashtag, mention, word in found:
+        if word:
+            kinds.append(WORD)
+            bodies.append(word)
+        elif hashtag:
+            kinds.append(HASHTAG)
+            bodies.append(hashtag[1:])
+        else:
+            body = mention[1:].rstrip(".")  # a mention never ends in a dot
+            if body:
+                kinds.append(MENTION)
+                bodies.append(body)
+    return kinds, bodies
 
 
 def _scan(text: str, pattern: re.Pattern) -> tuple[list[int], list[str], list[tuple[int, int]]]:

@@ -98,3 +98,42 @@ def test_ingest_sees_an_edited_watch_list_handle_and_an_edited_search_at_once(co
     search.save()
     assert page_ingest(platform="demo", posts=[Post(platform="demo", external_id="w-2", text="FOI again",
                                                      author_handle="new_handle")]).matched == 0
+
+
+def test_it_stores_the_prefilter_text_of_the_mention_as_stored(demo_searches):
+    # One post stored as matched, and one that storing changes (a NUL, an overlong
+    # handle, an empty kind): each row's prefilter text describes the stored mention.
+    plain = Post(platform="demo", external_id="pf-1", text="Complained to the ICO", title="Café Straße",
+                 author_handle="@Bob", lang="EN", links=("https://ico.org.uk/a",), mentions=("@ICOnews",))
+    changed = Post(platform="demo", external_id="pf-2", text="Complained to the ICO \x00 today", title="T\x00itle",
+                   author_handle="H" * 250, in_reply_to_handle="Zoe\x00", kind="", links=("https://x.com/\x00",))
+    assert page_ingest(platform="demo", posts=[plain, changed]).new == 2
+    for mention in Mention.objects.filter(external_id__in=["pf-1", "pf-2"]):
+        assert mention.prefilter_text == mention.prefilter_text_computed()
+    stored = Mention.objects.get(external_id="pf-2")
+    assert stored.kind == "post" and len(stored.author_handle) == 200 and "\x00" not in stored.prefilter_text
+
+
+def test_the_storing_statement_is_short_enough_for_psycopg_to_cache_its_parse():
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
+
+    from listening.ingest import _STORE_PAGE_SQL
+
+    assert "--" not in _STORE_PAGE_SQL
+    assert len(_STORE_PAGE_SQL.encode()) <= MAX_CACHED_STATEMENT_LENGTH
+
+
+def test_the_statements_run_once_a_page_are_prepared_and_django_s_are_not(demo_searches):
+    from django.db import connection
+
+    posts = _posts(20)
+    page_ingest(platform="demo", posts=posts)
+    page_ingest(platform="demo", posts=posts)
+    Mention.objects.count()
+    Mention.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any(statement.startswith("WITH posts AS") for statement in prepared)
+    assert any("listening_watchlistmember" in statement for statement in prepared)
+    assert not any("COUNT(*)" in statement for statement in prepared)

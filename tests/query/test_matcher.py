@@ -119,3 +119,43 @@ def test_links_site_and_url_keys_find_the_posts_addresses():
     m = matcher({"links": "links:ico.org.uk/about", "site": "site:bbc.co.uk", "url": "url:utm_source"})
     p = post("x", links=("https://news.ico.org.uk/about/x?utm_source=y",), url="https://www.bbc.co.uk/news/1")
     assert both(m, p) == ["links", "site", "url"]
+
+
+def test_a_candidate_missing_a_phrases_other_words_is_rejected_without_tokenising():
+    # "information" makes the query a candidate; "freedom", "sharing" and "#ai" are absent.
+    m = matcher({"q": '("freedom of information" OR "data sharing" OR #AI) -giveaway'})
+    prepared = PreparedPost(post("an information request"))
+    assert m.candidates(prepared, WatchLists()) == [0]
+    assert m.match(prepared) == []
+    assert prepared._fields is None
+    assert m.match_unfiltered(prepared) == []
+
+
+def test_guarded_queries_give_the_same_answers_and_spans():
+    searches = {
+        "or": '("freedom of information" OR "data sharing" OR #AI) -giveaway -competition',
+        "near": '"data breach" NEAR/3 (ICO OR "information commissioner")',
+        "tilde": '"breach ignored council"~4 "NHS England"',
+        "mention": "@ICOnews is:reply",
+        "nested": "(privacy OR (journo* AND NOT giveaway)) AND (notice OR @bbcnews)",
+    }
+    m = matcher(searches)
+    queries = {key: parse(text) for key, text in searches.items()}
+    texts = [
+        "Freedom-of-Information request, data sharing and #ai",
+        "the giveaway: freedom of information",
+        "data breach reported to the ICO",
+        "breach at the information commissioner, data everywhere",
+        "council ignored the breach for weeks, says NHS England",
+        "NHS England breach",
+        "thanks @ICOnews",
+        "journos: privacy notice from @BBCNews",
+        "journalist giveaway notice",
+    ]
+    for text in texts:
+        for fields in ({}, {"in_reply_to_handle": "someone", "mentions": ("@ICOnews",)}):
+            p = post(text, title=text.upper(), **fields)
+            found = both(m, p)
+            for key in searches:
+                assert m.spans(key, p) == queries[key].spans(p)
+            assert found == [key for key in searches if queries[key].matches(p)]

@@ -219,3 +219,13 @@ def test_the_prefilter_holds_for_words_run_into_unusual_characters(pieces, terms
     post = Post(platform="x", external_id="1", text=text, title=text[::-1], mentions=tuple(pieces[:1]))
     matcher = Matcher((index, parse(term)) for index, term in enumerate(terms))
     assert matcher.match(post) == matcher.match_unfiltered(post)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(queries, min_size=1, max_size=6), st.lists(posts(), min_size=1, max_size=6))
+def test_the_matchers_spans_are_the_querys_spans(texts, batch):
+    parsed = [parse(text) for text in texts]
+    matcher = Matcher(enumerate(parsed))
+    for post in batch:
+        for index, query in enumerate(parsed):
+            assert matcher.spans(index, post, lists=LISTS) == query.spans(post, lists=LISTS)

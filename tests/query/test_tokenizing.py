@@ -142,3 +142,46 @@ def test_a_wildcard_stands_for_letters_and_digits_only():
 def test_trailing_question_marks_are_punctuation():
     assert str(parse("GDPR??")) == "GDPR"
     assert parse("colo?r?").matches(post("colour"))
+
+
+def test_the_fast_paths_cut_tokens_as_the_full_pattern_does():
+    from hypothesis import HealthCheck, assume, given, settings
+    from hypothesis import strategies as st
+
+    from listening.query.text import nfc_with_offsets
+    from listening.query.tokenizer import _TOKEN, _original_spans, _scan
+
+    pieces = st.sampled_from(
+        ["ico", "ICO", " ", "#", "@", ".", "_", "🙂", "𝐀", "𐐨", "\U0001d7ce", "\U000e0100", "\u0301", "é", "x.", "a@b", "\n"]
+    )
+
+    @settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.one_of(pieces, st.characters(blacklist_categories=("Cs",))), max_size=12))
+    def check(parts):
+        text = "".join(parts)
+        assume(not find_urls(text))  # URLs are blanked out before tokens are cut
+        field = tokenize(text)
+        normalised, offsets = nfc_with_offsets(text)
+        kinds, bodies, spans = _scan(normalised, _TOKEN)
+        assert (field.kinds, field.bodies, field.spans()) == (kinds, bodies, _original_spans(spans, offsets))
+
+    check()
+    assert tokens("a 🙂 @b. #c 𝐀 d") == ["a", "@b", "#c", "𝐀", "d"]
+
+
+def test_the_shortcut_for_emoji_and_symbols_normalises_as_the_full_path_does():
+    import unicodedata
+
+    from listening.query.text import _inert, _skeleton, nfc, skeleton
+
+    inert = [chr(point) for point in range(0x80, 0x110000) if not 0xD800 <= point <= 0xDFFF and _inert(chr(point))]
+    assert "🙂" in inert and "—" in inert and "\u0301" not in inert and "é" not in inert and "ẞ" not in inert
+    # No canonical composition takes one as its second character.
+    for point in range(0x80, 0x110000):
+        parts = unicodedata.decomposition(chr(point)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            assert not _inert(chr(int(parts[1], 16)))
+    for char in inert:
+        for text in (f"Ab{char}Cd", f"{char}\u0301e", f"e{char}\u0345", f"ß{char}"):
+            assert nfc(text) == unicodedata.normalize("NFC", text)
+            assert skeleton(text) == _skeleton(text)
