@@ -211,17 +211,19 @@ def invitation_withdraw(*, user, withdrawn_by, reason: str, ip: str | None = Non
     reason = (reason or "").strip()
     if not reason:
         raise ValueError("Give the reason the invitation is withdrawn.")
+    if len(reason) > 300:
+        raise ValueError("The reason can be at most 300 characters. Nothing was changed.")
     with transaction.atomic():
         person = _pending_locked(user)
         person.is_active = False
         person.save(update_fields=["is_active"])
         audit_event_record(
             action="invitation.withdraw", actor=withdrawn_by, obj=person, ip=ip,
-            details={"user": person.get_username(), "email": person.email, "reason": reason[:300]},
+            details={"user": person.get_username(), "email": person.email, "reason": reason},
         )
         revoked = 0
         for grant in AccessGrant.objects.filter(user=person, revoked_at__isnull=True).select_related("team", "user"):
             revoked += access_grant_revoke(
-                grant=grant, revoked_by=withdrawn_by, reason=f"Invitation withdrawn: {reason}"[:300], ip=ip
+                grant=grant, revoked_by=withdrawn_by, reason=f"Invitation withdrawn: {reason}", ip=ip
             )
     return revoked

@@ -376,7 +376,7 @@ def invitation_withdraw_view(request, user_id):
     person = get_object_or_404(User, pk=user_id)
     try:
         revoked = invitation_withdraw(
-            user=person, withdrawn_by=request.user, reason=request.POST.get("reason", "")[:300], ip=client_ip(request)
+            user=person, withdrawn_by=request.user, reason=request.POST.get("reason", ""), ip=client_ip(request)
         )
     except ValueError as error:
         messages.error(request, str(error))

@@ -44,13 +44,15 @@ def suppression_remove(*, platform: str, handle: str, reason: str, actor, ip: st
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValueError("Give the reason their posts may be collected again.")
+    if len(reason) > 300:
+        raise ValueError("The reason can be at most 300 characters. Nothing was changed.")
     if handle_key(handle) and handle_key(handle) in handle_key(reason):
         raise ValueError("Leave the handle out of the reason: the audit log keeps it.")
     with transaction.atomic():
         deleted, _ = SuppressedAuthor.objects.filter(platform=platform, digest=author_digest(platform, handle)).delete()
         if deleted:
             audit_event_record(action="subject.collect_again", actor=actor, ip=ip,
-                               details={"platform": platform, "reason": reason[:300]})
+                               details={"platform": platform, "reason": reason})
     return bool(deleted)
 
 

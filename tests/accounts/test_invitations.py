@@ -215,10 +215,11 @@ def test_withdrawing_an_invitation_deactivates_the_account_revokes_its_grants_an
 ):
     link = _link_path(mail.outbox[0])
     client.force_login(admin_user)
-    blank = _withdraw(client, invited, reason="  ")
-    assert blank.status_code == 302
-    invited.refresh_from_db()
-    assert invited.is_active and not AuditEvent.objects.filter(action="invitation.withdraw").exists()
+    for bad in ("  ", "x" * 301):
+        assert _withdraw(client, invited, reason=bad).status_code == 302
+        invited.refresh_from_db()
+        assert invited.is_active and not AuditEvent.objects.filter(action="invitation.withdraw").exists()
+    assert "at most 300 characters" in client.get(reverse("accounts:invite")).content.decode()
 
     assert _withdraw(client, invited).status_code == 302
     invited.refresh_from_db()

@@ -78,7 +78,7 @@ def test_an_admin_collects_them_again_with_a_reason_that_does_not_name_them(clie
     assert "Their posts are not collected" in page and 'id="collect-again"' in page
 
     url = reverse("governance:collect_again")
-    for reason in ("", f"{HANDLE.lower()} asked"):
+    for reason in ("", f"{HANDLE.lower()} asked", "x" * 301):
         client.post(url, {**WHO, "reason": reason})
         assert SuppressedAuthor.objects.count() == 1, reason
     assert client.post(url, {**WHO, "reason": "They asked to be included (ref 41)"}).status_code == 302
