@@ -419,8 +419,10 @@ class Mention(models.Model):
 
 
 class MentionHit(models.Model):
-    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="hits")
-    saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="hits")
+    # No single-column indexes: the unique (mention, saved search) and the (saved search,
+    # matched) index lead with each, and ingest writes every index on every hit.
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="hits", db_index=False)
+    saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="hits", db_index=False)
     spans = models.JSONField(default=dict, blank=True)
     matched_at = models.DateTimeField(default=timezone.now)
 

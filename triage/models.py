@@ -17,11 +17,17 @@ class InboxItem(models.Model):
         IN_PROGRESS = "in_progress", "In progress"
         DONE = "done", "Done"
 
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="inbox_items")
+    # Ingest writes every index on every item: the team is found through the unique
+    # (team, mention) index, and people through indexes of the items that name one.
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="inbox_items", db_index=False)
     mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="inbox_items")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -61,6 +67,8 @@ class InboxItem(models.Model):
                 condition=Q(group__isnull=True) & Q(text_key__isnull=False),
             ),
             models.Index(fields=["group", "-id"], name="inbox_member_idx", condition=Q(group__isnull=False)),
+            models.Index(fields=["assignee"], name="inbox_assignee_idx", condition=Q(assignee__isnull=False)),
+            models.Index(fields=["claimed_by"], name="inbox_claimed_by_idx", condition=Q(claimed_by__isnull=False)),
         ]
 
     def __str__(self):
