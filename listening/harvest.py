@@ -15,11 +15,13 @@ import traceback
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from datetime import datetime
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -31,7 +33,8 @@ from listening.credentials import (
     harvest_target,
     redact,
 )
-from listening.ingest import page_ingest
+from listening.ingest import match_if_arrived, page_commit, page_match
+from listening.matching import matching_state
 from listening.models import Channel, HarvestRun, HarvestSchedule, HarvestStatus, Platform, PlatformCredential
 from listening.models import SavedSearch, SavedSearchPlatform
 from listening.query import QueryNotSupported, QuerySyntaxError, parse
@@ -192,6 +195,7 @@ def run(
     base_url, credential = harvest_target(row.platform, base_url=kind.base_url(row), credentials=credentials)
     budget = budget_for(row.platform, credential_id=credential.pk if credential else None, base_url=base_url)
     outcome, keys = Outcome(), {}
+    fetching = ThreadPoolExecutor(max_workers=1, thread_name_prefix="harvest-fetch")
     try:
         if credential is not None and credential.failed:
             raise BadCredentials(f"authentication failed: {credential.last_error or 'the platform refused these credentials'}")
@@ -199,27 +203,56 @@ def run(
         if source is None:
             source = get_source(row.platform, credentials=keys, base_url=base_url)
         pages = iter(kind.pages(source, row, max_pages=max_pages or max_pages_for(row.platform)))
-        while True:
-            reason = spend_block_reason(row.platform, now=clock())
+
+        def ask_next(*, pending_reads: int = 0, first: bool = False) -> Future | None:
+            """Ask for the next page: checks here, the request on the fetching thread. None: the run stops here.
+
+            The first page is fetched here: nothing is being stored yet. `pending_reads`
+            are the reads of a page fetched but not yet stored, which count against the
+            monthly budget already.
+            """
+            nonlocal held
+            reason = spend_block_reason(row.platform, now=clock(), pending_reads=pending_reads)
             if reason:
                 outcome.status, outcome.error = HarvestStatus.BUDGET_REACHED, reason
-                break
+                return None
             if budget is not None:
                 # Reserve the next page (or, holding one, check the credential is not blocked).
                 if not budget.reserve(now=clock(), cost=0 if held else 1):
                     _budget_refused(budget, outcome, now=clock())
-                    break
+                    return None
                 held = held or 1
-            page = next(pages, None)
-            if page is None:
-                break
-            now = clock()
-            if budget is not None:
+            if first:
+                upcoming = Future()
+                upcoming.set_result(next(pages, None))
+                return upcoming
+            return fetching.submit(_next_page, pages)
+
+        def arrived(upcoming: Future):
+            """The page asked for (its error raised here), with its requests spent; None at the end."""
+            nonlocal held
+            page = upcoming.result()
+            if page is not None and budget is not None:
                 used = min(held, page.requests)
                 held -= used
-                budget.spend(now=now, requests=page.requests, release=used, rate_limit=page.rate_limit)
+                budget.spend(now=clock(), requests=page.requests, release=used, rate_limit=page.rate_limit)
+            return page
+
+        # The next page is fetched on a thread of its own while this one is stored, and,
+        # when it has arrived by then, matched while PostgreSQL writes this one
+        # (`page_commit`'s `meanwhile`): network, matching and writing overlap. A page
+        # never waits for the next one to arrive.
+        upcoming = ask_next(first=True)
+        page = arrived(upcoming) if upcoming is not None else None
+        matched = page_match(matching_state(row.platform), page.posts) if page is not None else None
+        while page is not None:
+            upcoming, following = ask_next(pending_reads=len(page.posts) + len(page.skipped)), []
             with transaction.atomic():
-                result = page_ingest(platform=row.platform, posts=page.posts)
+                meanwhile = None
+                if upcoming is not None:
+                    meanwhile = partial(match_if_arrived, following, matching_state(row.platform), upcoming)
+                result = page_commit(matched, meanwhile=meanwhile)
+                now = clock()
                 moved = kind.model.objects.filter(pk=pk, claim_token=run_token).update(
                     cursor=page.cursor, next_run_at=now + kind.model.CLAIM_LEASE
                 )
@@ -242,6 +275,11 @@ def run(
             outcome.skipped.extend(result.skipped)
             for note in page.notes:
                 outcome.note(note)
+            page = arrived(upcoming) if upcoming is not None else None
+            if page is not None:
+                if following and isinstance(following[0], Exception):
+                    raise following[0]  # matching it failed, after the page before it was stored
+                matched = following[0] if following else page_match(matching_state(row.platform), page.posts)
     except SoftTimeLimitExceeded:
         outcome.status, outcome.error = HarvestStatus.TIMED_OUT, TOOK_TOO_LONG
         log.warning("Harvest of %s %s: %s", kind.name, pk, TOOK_TOO_LONG)
@@ -267,11 +305,23 @@ def run(
         # The traceback goes to the log redacted: an unexpected error's message can echo a token too.
         trace = "".join(traceback.format_exception(error))
         log.error("Harvest of %s failed\n%s", row, redact(trace, keys))
+    finally:
+        # A fetch still running (the run timed out, say) ends on its own timeout; nobody waits for it.
+        fetching.shutdown(wait=False, cancel_futures=True)
     outcome.error = redact(outcome.error, keys)  # a platform's error can echo a token
     if budget is not None and held > 0:
         budget.release(now=clock(), count=held)
     _finish(kind, row, harvest_run, run_token, outcome, now=clock())
     return HarvestRun.objects.filter(pk=harvest_run.pk).first()
+
+
+def _next_page(pages):
+    """The source's next page, on the fetching thread. Sources use no database; were one to,
+    its connection on this thread is closed here, not left open."""
+    try:
+        return next(pages, None)
+    finally:
+        connections.close_all()
 
 
 def _budget_refused(budget, outcome: Outcome, *, now) -> None:

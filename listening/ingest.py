@@ -7,13 +7,14 @@ so a page is stored whole or not at all.
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 
 from governance.subject_access.suppression import author_digest
-from listening.matching import matching_state
+from listening.matching import MatchingState, matching_state
 from listening.models import Platform
 from listening.posts import Post
 from listening.query import PreparedPost, WatchLists, prepare
@@ -193,6 +194,10 @@ FROM keyed
 """)
 
 
+_CHECK_NOW_SQL = "SET CONSTRAINTS ALL IMMEDIATE"
+_DEFER_AGAIN_SQL = "SET CONSTRAINTS ALL DEFERRED"
+
+
 @dataclass(frozen=True)
 class LateJoin:
     """A new item that joined a group already decided: (item id, leader id, its post)."""
@@ -202,23 +207,39 @@ class LateJoin:
     post: Post
 
 
+@dataclass(frozen=True)
+class PageRows:
+    """A page's rows as the storing statement takes them, built without the database.
+
+    `params` are the statement's arrays; `teams` the teams whose grouping locks the
+    page takes; `posts` the stored posts by row number, for the late joins.
+    """
+
+    params: dict
+    teams: frozenset
+    posts: tuple
+
+
 def page_store(
     matched: list[tuple[Post | PreparedPost, dict[int, dict], set[int]]],
 ) -> tuple[int, list[LateJoin]]:
-    """Store matched posts, their hits and inbox items; returns how many were new, and the late joins.
+    """Store matched posts, their hits and inbox items; returns how many were new, and the late joins."""
+    return page_write(page_rows(matched))
+
+
+def page_rows(matched: list[tuple[Post | PreparedPost, dict[int, dict], set[int]]]) -> PageRows:
+    """The storing statement's rows for matched posts, their hits and inbox items.
 
     `matched` holds (post, spans by saved search id, team ids); the post may be the
     `PreparedPost` it was matched with, whose haystack then serves the prefilter text.
-    Two round trips, on server-side-bound, prepared statements: the teams' grouping
-    locks, then one statement for everything else. The rows travel as arrays in binary,
-    not as SQL text; JSON values as text, cast in SQL (most are an empty list, sent
-    as is). A late join is an item that joined an already decided group; the caller
-    records its decision.
+    The rows travel as arrays in binary, not as SQL text; JSON values as text, cast in
+    SQL (most are an empty list, sent as is). Touches no database, so a page can be
+    built on another thread while the one before it is written (`listening.pipeline`).
     """
-    now = timezone.now()
     platform, external_id, url, author_handle, author_name, text, title, lang = [], [], [], [], [], [], [], []
     links, mentions, in_reply_to_handle, kind, posted_at, raw, prefilter_text = [], [], [], [], [], [], []
     hit_n, hit_search, hit_spans = [], [], []
+    stored_posts = []
     rows_by_team: dict[int, list[tuple[int, int, int | None]]] = {}
     for n, (given, spans_by_search, teams) in enumerate(matched, start=1):
         prepared = prepare(given)
@@ -247,6 +268,7 @@ def page_store(
                     in_reply_to_handle=stored[7], kind=stored[8],
                 )
             )
+        stored_posts.append(post)
         platform.append(post.platform)
         external_id.append(post.external_id)
         url.append(stored[0])
@@ -287,19 +309,38 @@ def page_store(
         "platform": platform, "external_id": external_id, "url": url, "author_handle": author_handle,
         "author_name": author_name, "text": text, "title": title, "lang": lang, "links": links,
         "mentions": mentions, "in_reply_to_handle": in_reply_to_handle, "kind": kind, "posted_at": posted_at,
-        "raw": raw, "prefilter_text": prefilter_text, "now": now, "hit_n": hit_n, "hit_search": hit_search,
+        "raw": raw, "prefilter_text": prefilter_text, "hit_n": hit_n, "hit_search": hit_search,
         "hit_spans": hit_spans, "inbox_n": inbox_n, "inbox_team": inbox_team, "inbox_original": inbox_original,
         "inbox_text": inbox_text, "inbox_part": inbox_part,
     }
-    with prepared_cursor() as cursor:
-        if rows_by_team:
+    return PageRows(params=params, teams=frozenset(rows_by_team), posts=tuple(stored_posts))
+
+
+def page_write(rows: PageRows, *, meanwhile: Callable[[], object] | None = None) -> tuple[int, list[LateJoin]]:
+    """Write a page's rows; returns how many mentions were new, and the late joins.
+
+    Two statements, server-side bound and prepared: the teams' grouping locks, then one
+    statement for everything else. They go out together in pipeline mode, and
+    `meanwhile` (a harvest matching its next page) runs while PostgreSQL works: the
+    matching and the writing overlap on two cores instead of taking turns. A late join
+    is an item that joined an already decided group; the caller records its decision.
+    """
+    params = {**rows.params, "now": timezone.now()}
+    with prepared_cursor() as locks, prepared_cursor() as cursor, cursor.connection.pipeline():
+        if rows.teams:
             # Before the storing statement, so its snapshot sees the leaders made by any
             # page of these teams that held the locks before us (triage/grouping.py).
-            cursor.execute(GROUPING_LOCK_SQL, grouping_lock_params(rows_by_team), prepare=True)
+            locks.execute(GROUPING_LOCK_SQL, grouping_lock_params(rows.teams), prepare=True)
         cursor.execute(_STORE_PAGE_SQL, params, prepare=True)
+        # The foreign keys of the rows just written are checked now, inside the overlap,
+        # instead of at commit (Django declares them deferred); later statements defer again.
+        locks.execute(_CHECK_NOW_SQL, prepare=True)
+        locks.execute(_DEFER_AGAIN_SQL, prepare=True)
+        if meanwhile is not None:
+            meanwhile()
         new, _, late_ids, late_leaders, late_n = cursor.fetchone()
     late = [
-        LateJoin(item_id=item_id, leader_id=leader_id, post=prepare(matched[n - 1][0]).post)
+        LateJoin(item_id=item_id, leader_id=leader_id, post=rows.posts[n - 1])
         for item_id, leader_id, n in zip(late_ids or (), late_leaders or (), late_n or ())
     ]
     return new, late
@@ -308,6 +349,18 @@ def page_store(
 def _verified_or_watched(post: Post, lists: WatchLists) -> bool:
     """An account whose repost reopens a group decided as no action: verified, or on any watch list."""
     return post.author_verified or bool(post.author_handle and lists.lists_of(handle_key(post.author_handle)))
+
+
+@dataclass(frozen=True)
+class MatchedPage:
+    """A page matched and built into rows, not yet written (`page_match`)."""
+
+    fetched: int
+    matched: int
+    inbox_items: int
+    skipped: list[str]
+    rows: PageRows | None  # None: nothing matched
+    lists: WatchLists
 
 
 def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
@@ -320,7 +373,15 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
        viral post (triage/grouping.py); items joining a decided group are decided with it.
     Re-running a page changes nothing: every insert skips rows that exist.
     """
-    state = matching_state(platform)
+    return page_commit(page_match(matching_state(platform), posts))
+
+
+def page_match(state: MatchingState, posts: list[Post]) -> MatchedPage:
+    """Steps 1 and the rows of 2–4 of `page_ingest`, without the database.
+
+    Pure Python over the matching state the caller read, so a harvest can match its
+    next page on another thread while this one is written (`listening.pipeline`).
+    """
     compiled, lists = state.searches, state.lists
     unique: dict[tuple[str, str], Post] = {}
     skipped = []
@@ -339,26 +400,54 @@ def page_ingest(*, platform: str, posts: list[Post]) -> PageResult:
         skipped.append(f"Skipped {not_collected} post{'' if not_collected == 1 else 's'} by people whose data was erased"
                        " and who are not collected again")
 
-    matched = []
+    stored = []
+    inbox_count = 0
     for post in unique.values():
         prepared = prepare(post)  # tokenised once, shared by the matcher and the spans
         search_ids = compiled.matcher.match(prepared, lists=lists)
-        if search_ids:
-            matched.append((post, prepared, search_ids))
-    if not matched:
-        return PageResult(fetched=len(posts), matched=0, new=0, inbox_items=0, skipped=skipped)
-
-    stored = []
-    inbox_count = 0
-    for post, prepared, search_ids in matched:
+        if not search_ids:
+            continue
         spans = {search_id: compiled.matcher.spans(search_id, prepared, lists=lists) for search_id in search_ids}
         teams = {compiled.team_of[search_id] for search_id in search_ids}
         inbox_count += len(teams)
         stored.append((prepared, spans, teams))
-    new_count, late = page_store(stored)
-    if late:
-        # Rare: reposts arriving after their group was decided.
-        inbox_items_join_decided(
-            joins=[(join.item_id, join.leader_id, _verified_or_watched(join.post, lists)) for join in late]
-        )
-    return PageResult(fetched=len(posts), matched=len(matched), new=new_count, inbox_items=inbox_count, skipped=skipped)
+    return MatchedPage(
+        fetched=len(posts), matched=len(stored), inbox_items=inbox_count, skipped=skipped,
+        rows=page_rows(stored) if stored else None, lists=lists,
+    )
+
+
+def match_if_arrived(into: list, state: MatchingState, upcoming: Future) -> None:
+    """Match the next page into `into` if it has arrived: `page_commit`'s `meanwhile` in a harvest.
+
+    A page that has not arrived, or whose fetch failed, is left for the caller; a
+    matching error is kept in `into` and raised by the caller once this page is stored.
+    """
+    if not upcoming.done() or upcoming.exception() is not None or upcoming.result() is None:
+        return
+    try:
+        into.append(page_match(state, upcoming.result().posts))
+    except Exception as error:
+        into.append(error)
+
+
+def page_commit(page: MatchedPage, *, meanwhile: Callable[[], object] | None = None) -> PageResult:
+    """Write a matched page inside the caller's transaction (steps 2–4 of `page_ingest`).
+
+    `meanwhile` runs while the page is being written (`page_write`), or at once when
+    nothing matched.
+    """
+    new_count = 0
+    if page.rows is None:
+        if meanwhile is not None:
+            meanwhile()
+    else:
+        new_count, late = page_write(page.rows, meanwhile=meanwhile)
+        if late:
+            # Rare: reposts arriving after their group was decided.
+            inbox_items_join_decided(
+                joins=[(join.item_id, join.leader_id, _verified_or_watched(join.post, page.lists)) for join in late]
+            )
+    return PageResult(
+        fetched=page.fetched, matched=page.matched, new=new_count, inbox_items=page.inbox_items, skipped=page.skipped
+    )

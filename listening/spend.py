@@ -139,8 +139,12 @@ def spend_state(platform: str, *, totals: dict, caps: dict) -> SpendState | None
     )
 
 
-def spend_block_reason(platform: str, *, now: datetime) -> str:
-    """"monthly budget reached: …" if `platform` must stop for the month, else ""."""
+def spend_block_reason(platform: str, *, now: datetime, pending_reads: int = 0) -> str:
+    """"monthly budget reached: …" if `platform` must stop for the month, else "".
+
+    `pending_reads` are reads of a page fetched and not yet recorded (a harvest reads one
+    page ahead); they count as charged, the most they can cost.
+    """
     if not is_metered(platform):
         return ""
     reads, charged = (
@@ -149,8 +153,8 @@ def spend_block_reason(platform: str, *, now: datetime) -> str:
         .values()
     )
     cap = SpendCap.objects.filter(platform=platform).values_list("monthly_cap", flat=True).first()
-    state = spend_state(platform, totals={platform: (reads or 0, charged or 0)}, caps={platform: cap})
-    return state.reached
+    totals = {platform: ((reads or 0) + pending_reads, (charged or 0) + pending_reads)}
+    return spend_state(platform, totals=totals, caps={platform: cap}).reached
 
 
 def spend_cap_set(*, platform: str, monthly_cap: Decimal | None, actor, ip: str | None = None) -> SpendCap:

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 class Command(BaseCommand):
     help = (
         "Run a benchmark and print its figures. `bench matching`: local matching of many saved searches. "
-        "`bench ingest`: page_ingest beside raw COPY and per-row ORM saves, in a scratch database. "
+        "`bench ingest`: ingest as a harvest stores pages, beside raw COPY and per-row ORM saves, in a scratch database. "
         "`bench purge`: the FOI five-day purge of 1,000,000 monitoring rows and the inbox p95 during it. "
         "`bench inbox`: the inbox list's pages, search and counts at 1,000,000 mentions, in a scratch database. "
         "`bench tryit`: \"Try it\" over 30 days with 1,000,000 mentions stored."
