@@ -41,17 +41,21 @@ def compiled_searches(platform: str) -> CompiledSearches:
     if cached and cached[0] == stamp:
         return cached[1]
     with _lock:
-        queries, team_of = {}, {}
-        for search_id, team_id, text in _enabled(platform).values_list("id", "team_id", "query").order_by("id"):
-            try:
-                queries[search_id] = parse(text)
-            except QuerySyntaxError as error:
-                log.error("Saved search %s has an invalid query and is skipped: %s", search_id, error.message)
-                continue
-            team_of[search_id] = team_id
-        compiled = CompiledSearches(matcher=Matcher(queries.items()), queries=queries, team_of=team_of)
+        compiled = _compile(platform)
         _cache[platform] = (stamp, compiled)
         return compiled
+
+
+def _compile(platform: str) -> CompiledSearches:
+    queries, team_of = {}, {}
+    for search_id, team_id, text in _enabled(platform).values_list("id", "team_id", "query").order_by("id"):
+        try:
+            queries[search_id] = parse(text)
+        except QuerySyntaxError as error:
+            log.error("Saved search %s has an invalid query and is skipped: %s", search_id, error.message)
+            continue
+        team_of[search_id] = team_id
+    return CompiledSearches(matcher=Matcher(queries.items()), queries=queries, team_of=team_of)
 
 
 _state_cache: dict[str, tuple[tuple, "MatchingState"]] = {}
@@ -66,40 +70,33 @@ class MatchingState:
     suppressed: frozenset = frozenset()
 
 
-_STAMP_SQL = """
-SELECT searches.n, searches.latest, members.n, members.hash, suppressed.n, suppressed.hash
-FROM (SELECT count(*) AS n, max(s.updated_at) AS latest FROM listening_savedsearch s
-      WHERE s.enabled AND EXISTS (SELECT 1 FROM listening_savedsearchplatform p
-                                  WHERE p.saved_search_id = s.id AND p.platform = %(platform)s)) AS searches,
-     (SELECT count(*) AS n, coalesce(sum(hashtext(w.name || '/' || m.handle)::bigint), 0) AS hash
-      FROM listening_watchlistmember m JOIN listening_watchlist w ON w.id = m.watch_list_id
-      WHERE m.platform = %(platform)s) AS members,
-     (SELECT count(*) AS n, coalesce(sum(hashtext(a.digest)::bigint), 0) AS hash
-      FROM governance_suppressedauthor a WHERE a.platform = %(platform)s) AS suppressed
-"""
+# Bumped by triggers whenever a search, watch list or not-collected author the matcher
+# reads changes (listening migration 0010).
+_STAMP_SQL = "SELECT generation FROM listening_matching_generation"
 
 
 def matching_state(platform: str) -> MatchingState:
     """The compiled searches and watch lists for `platform`, checked in one query a page.
 
-    The stamp covers the enabled searches (how many, the latest edit), the watch
-    lists' members (how many, and a sum of hashes of list and handle, so an edited
-    handle counts as a change) and the authors not collected after an erasure (how
-    many, and a sum of hashes); anything else is served from this process's cache.
+    The check reads the matching generation, one row that triggers bump whenever an
+    enabled search, a watch list's members or the authors not collected after an
+    erasure change; anything else is served from this process's cache. Without the row
+    (it is never deleted) nothing is cached.
     """
     with prepared_cursor() as cursor:  # server-side bound and prepared: once a page
-        cursor.execute(_STAMP_SQL, {"platform": platform}, prepare=True)
-        stamp = tuple(cursor.fetchone())
+        cursor.execute(_STAMP_SQL, prepare=True)
+        row = cursor.fetchone()
+    stamp = row[0] if row else None
     cached = _state_cache.get(platform)
-    if cached and cached[0] == stamp:
+    if stamp is not None and cached and cached[0] == stamp:
         return cached[1]
     from governance.subject_access.suppression import suppressed_digests
 
     state = MatchingState(
-        searches=compiled_searches(platform), lists=WatchLists(watch_lists_for(platform)),
-        suppressed=suppressed_digests(platform) if stamp[4] else frozenset(),
+        searches=_compile(platform), lists=WatchLists(watch_lists_for(platform)), suppressed=suppressed_digests(platform),
     )
-    _state_cache[platform] = (stamp, state)
+    if stamp is not None:
+        _state_cache[platform] = (stamp, state)
     return state
 
 

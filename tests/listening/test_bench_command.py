@@ -26,7 +26,7 @@ def test_bench_ingest_prints_its_figures_and_leaves_no_scratch_database():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     report = done.stdout
-    for figure in ("empty tables", "2,000 mentions stored", "after a large delete", "page_ingest:", "raw COPY:", "ORM save per row:"):
+    for figure in ("empty tables", "2,000 mentions stored", "after a large delete", "    ingest: ", "raw COPY:", "ORM save per row:"):
         assert figure in report
     import re
 

@@ -135,5 +135,5 @@ def test_the_statements_run_once_a_page_are_prepared_and_django_s_are_not(demo_s
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
         prepared = [row[0] for row in cursor.fetchall()]
     assert any(statement.startswith("WITH posts AS") for statement in prepared)
-    assert any("listening_watchlistmember" in statement for statement in prepared)
+    assert any("listening_matching_generation" in statement for statement in prepared)
     assert not any("COUNT(*)" in statement for statement in prepared)
