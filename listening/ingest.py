@@ -174,10 +174,15 @@ inbox AS (
     ) AS placed
     RETURNING id, mention_id, group_id, status
 ),
+-- Leaders joined by this page grow. The guard is a one-time filter: a page that joined
+-- no group (most pages) never touches the table, whatever plan was cached for it; one that
+-- did drives index lookups from its few leaders (a plan cached while the table was small
+-- had scanned the whole table for every page).
 grown AS (
     UPDATE triage_inboxitem l
-    SET group_size = l.group_size + (SELECT count(*) FROM placed WHERE placed.joined = l.id)
-    WHERE l.id = ANY(ARRAY(SELECT DISTINCT placed.joined FROM placed WHERE placed.joined IS NOT NULL))
+    SET group_size = l.group_size + j.n
+    FROM (SELECT placed.joined, count(*) AS n FROM placed WHERE placed.joined IS NOT NULL GROUP BY placed.joined) AS j
+    WHERE l.id = j.joined AND EXISTS (SELECT FROM placed WHERE placed.joined IS NOT NULL)
 ),
 late AS (
     SELECT inbox.id, inbox.group_id, keyed.n FROM inbox JOIN keyed ON keyed.id = inbox.mention_id

@@ -137,3 +137,43 @@ def test_the_statements_run_once_a_page_are_prepared_and_django_s_are_not(demo_s
     assert any(statement.startswith("WITH posts AS") for statement in prepared)
     assert any("listening_matching_generation" in statement for statement in prepared)
     assert not any("COUNT(*)" in statement for statement in prepared)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_joining_no_group_does_not_scan_the_inbox_whatever_plan_was_cached(demo_searches):
+    """The storing statement is prepared once per connection; a generic plan made while the
+    inbox was empty must not scan the whole inbox for every later page."""
+    from django.db import connection, transaction
+
+    def grow_the_inbox(first, last):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO listening_mention (platform, external_id, url, author_handle, author_name, text, title,"
+                " lang, links, mentions, in_reply_to_handle, kind, first_seen_at, raw)"
+                " SELECT 'demo', 'bulk' || n, '', 'a', '', 'old', '', '', '{}', '{}', '', 'post', now(), '{}'"
+                " FROM generate_series(%s, %s) AS n",
+                [first, last],
+            )
+            cursor.execute(
+                "INSERT INTO triage_inboxitem (team_id, mention_id, status, created_at, group_size)"
+                " SELECT %s, id, 'new', now(), 1 FROM listening_mention"
+                " WHERE external_id LIKE 'bulk%%' AND substr(external_id, 5)::int BETWEEN %s AND %s",
+                [demo_searches[0].saved_search.team_id, first, last],
+            )
+
+    connection.close()  # a fresh backend: the statement is prepared again, below
+    try:
+        grow_the_inbox(1, 300)  # a small inbox, never analyzed, as on a new installation
+        with connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_generic_plan")  # plans made now, on the small tables
+        page_ingest(platform="demo", posts=_posts(20))
+        grow_the_inbox(301, 20_000)  # then the inbox grows, with no ANALYZE since
+        source = DemoSource(page_size=20)
+        later = list(source.pages(query=None, cursor={"round": 0, "offset": 20}, max_pages=1))[0].posts
+        with transaction.atomic():
+            assert page_ingest(platform="demo", posts=later).inbox_items > 0
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'triage_inboxitem'")
+                assert cursor.fetchone()[0] == 0
+    finally:
+        connection.close()  # no later test inherits the plan setting
