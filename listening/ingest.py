@@ -239,7 +239,7 @@ def page_rows(matched: list[tuple[Post | PreparedPost, dict[int, dict], set[int]
     `PreparedPost` it was matched with, whose haystack then serves the prefilter text.
     The rows travel as arrays in binary, not as SQL text; JSON values as text, cast in
     SQL (most are an empty list, sent as is). Touches no database, so a page can be
-    built on another thread while the one before it is written (`listening.pipeline`).
+    built while PostgreSQL writes the page before it (`listening.harvest`).
     """
     platform, external_id, url, author_handle, author_name, text, title, lang = [], [], [], [], [], [], [], []
     links, mentions, in_reply_to_handle, kind, posted_at, raw, prefilter_text = [], [], [], [], [], [], []
@@ -385,7 +385,7 @@ def page_match(state: MatchingState, posts: list[Post]) -> MatchedPage:
     """Steps 1 and the rows of 2–4 of `page_ingest`, without the database.
 
     Pure Python over the matching state the caller read, so a harvest can match its
-    next page on another thread while this one is written (`listening.pipeline`).
+    next page while PostgreSQL writes this one (`listening.harvest`).
     """
     compiled, lists = state.searches, state.lists
     unique: dict[tuple[str, str], Post] = {}

@@ -1,15 +1,12 @@
 """The compiled matcher over every enabled saved search, cached per process.
 
-The cache is keyed by a stamp of the enabled searches (how many, and the latest
-edit), so an edited, added, disabled or deleted search rebuilds the matcher on the
-next page a worker ingests.
+The cache is keyed by the matching generation (listening migration 0010), which
+triggers bump whenever a search, a watch list or a not-collected author changes, so
+any such change rebuilds the matcher on the next page a worker ingests.
 """
 
 import logging
-import threading
 from dataclasses import dataclass
-
-from django.db.models import Count, Max
 
 from listening.models import SavedSearch, WatchListMember
 from listening.query import QuerySyntaxError, WatchLists, parse
@@ -26,24 +23,13 @@ class CompiledSearches:
     team_of: dict  # saved search id -> team id
 
 
-_cache: dict[str, tuple[tuple, CompiledSearches]] = {}
-_lock = threading.Lock()
-
-
 def _enabled(platform: str):
     return SavedSearch.objects.filter(enabled=True, platform_states__platform=platform)
 
 
 def compiled_searches(platform: str) -> CompiledSearches:
-    stamp_row = _enabled(platform).aggregate(n=Count("id"), latest=Max("updated_at"))
-    stamp = (stamp_row["n"], stamp_row["latest"])
-    cached = _cache.get(platform)
-    if cached and cached[0] == stamp:
-        return cached[1]
-    with _lock:
-        compiled = _compile(platform)
-        _cache[platform] = (stamp, compiled)
-        return compiled
+    """The compiled enabled searches for `platform`, from the same cache as `matching_state`."""
+    return matching_state(platform).searches
 
 
 def _compile(platform: str) -> CompiledSearches:
@@ -58,7 +44,7 @@ def _compile(platform: str) -> CompiledSearches:
     return CompiledSearches(matcher=Matcher(queries.items()), queries=queries, team_of=team_of)
 
 
-_state_cache: dict[str, tuple[tuple, "MatchingState"]] = {}
+_state_cache: dict[str, tuple[int, "MatchingState"]] = {}
 
 
 @dataclass(frozen=True)

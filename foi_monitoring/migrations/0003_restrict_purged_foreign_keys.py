@@ -28,8 +28,9 @@ FOREIGN_KEYS = [
 ]
 
 
-def _redefine(action: str) -> str:
-    rows = ", ".join(f"('{table}', '{column}', '{referenced}')" for table, column, referenced in FOREIGN_KEYS)
+def _redefine(action: str, keys=FOREIGN_KEYS) -> str:
+    """SQL redefining `keys`, (table, column, referenced table), with ON DELETE `action`."""
+    rows = ", ".join(f"('{table}', '{column}', '{referenced}')" for table, column, referenced in keys)
     return f"""
 DO $$
 DECLARE r record;

@@ -8,28 +8,13 @@ million rows slowed by most of a second. This puts RESTRICT back, the same way; 
 now checks every one of those keys.
 """
 
+import importlib
+
 from django.db import migrations
 
-
-def _redefine(action: str) -> str:
-    return f"""
-DO $$
-DECLARE r record;
-BEGIN
-  FOR r IN
-    SELECT c.conname
-    FROM pg_constraint c
-    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] AND a.attname = 'mention_id'
-    WHERE c.contype = 'f' AND c.conrelid = 'listening_mentionhit'::regclass
-      AND c.confrelid = 'listening_mention'::regclass
-  LOOP
-    EXECUTE format(
-      'ALTER TABLE listening_mentionhit DROP CONSTRAINT %I, ADD CONSTRAINT %I FOREIGN KEY (mention_id)'
-      ' REFERENCES listening_mention (id) ON DELETE {action} DEFERRABLE INITIALLY DEFERRED',
-      r.conname, r.conname);
-  END LOOP;
-END $$;
-"""
+# The same redefinition as foi_monitoring 0003, for this one key.
+_redefine = importlib.import_module("foi_monitoring.migrations.0003_restrict_purged_foreign_keys")._redefine
+HIT_MENTION = [("listening_mentionhit", "mention_id", "listening_mention")]
 
 
 class Migration(migrations.Migration):
@@ -38,4 +23,4 @@ class Migration(migrations.Migration):
         ("foi_monitoring", "0003_restrict_purged_foreign_keys"),
     ]
 
-    operations = [migrations.RunSQL(_redefine("RESTRICT"), reverse_sql=_redefine("NO ACTION"))]
+    operations = [migrations.RunSQL(_redefine("RESTRICT", HIT_MENTION), reverse_sql=_redefine("NO ACTION", HIT_MENTION))]
